@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Builds dist/kubectl-sts: an esbuild bundle of src/main.ts turned into a Node single executable
+// application (SEA) on the pinned Node LTS binary from the npm package node-<os>-<arch>.
+//   node scripts/build.mjs                 -> dist/kubectl-sts for this machine (linux-x64 here)
+//   node scripts/build.mjs --bundle-only   -> just dist/kubectl-sts.cjs (what tests run from source)
+// The release script (scripts/release.mjs) reuses bundle() and makeSea() for other platforms.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const dist = path.join(root, 'dist');
+
+export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+export async function bundle(outfile = path.join(dist, 'kubectl-sts.cjs')) {
+  await build({
+    entryPoints: [path.join(root, 'src/main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    minify: true,
+    keepNames: true,
+    legalComments: 'none',
+    // ws probes these optional native add-ons inside try/catch; they are not needed.
+    external: ['bufferutil', 'utf-8-validate'],
+    define: {
+      __KSTS_VERSION__: JSON.stringify(pkg.version),
+      'import.meta.url': '__ksts_import_meta_url',
+    },
+    banner: { js: 'var __ksts_import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/**
+ * Makes a SEA from `script` on the Node binary `nodeBinary` (a copy is written to `out`).
+ * `codeCache` only when the target runs the same V8 as the builder (same version/platform/arch).
+ * `postInject(out)` runs after injection (macOS re-signing in the release).
+ */
+export function makeSea({ script, nodeBinary, out, codeCache, preInject, postInject }) {
+  const work = fs.mkdtempSync(path.join(dist, '.sea-'));
+  const blob = path.join(work, 'sea.blob');
+  const config = path.join(work, 'sea-config.json');
+  fs.writeFileSync(
+    config,
+    JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false }),
+  );
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  fs.copyFileSync(nodeBinary, out);
+  fs.chmodSync(out, 0o755);
+  if (preInject) preInject(out);
+  const postject = path.join(root, 'node_modules/postject/dist/cli.js');
+  const args = [postject, out, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE];
+  if (out.includes('darwin')) args.push('--macho-segment-name', 'NODE_SEA');
+  execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (postInject) postInject(out);
+  fs.rmSync(work, { recursive: true, force: true });
+  return out;
+}
+
+/** The SEA base binary from the pinned npm package node-<platform>-<arch>; its version must equal the builder's. */
+export function nodeBinaryFor(platform, arch) {
+  const name = `node-${platform === 'win32' ? 'win' : platform}-${arch}`;
+  const dir = path.join(root, 'node_modules', name);
+  const bin = platform === 'win32' ? path.join(dir, 'bin', 'node.exe') : path.join(dir, 'bin', 'node');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run npm ci (package ${name})`);
+  const v = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+  if (`v${v}` !== process.version) {
+    throw new Error(`${name} is ${v} but the build runs on Node ${process.version}: the SEA blob must be made by the same Node version (run through npm, which uses the pinned node)`);
+  }
+  return bin;
+}
+
+/** Strips debug symbols from a Linux node binary copy before injection (about 100 MB smaller). */
+export function stripElf(file) {
+  try {
+    execFileSync('strip', ['--strip-all', file], { stdio: 'ignore' });
+  } catch {
+    // strip is optional: without it the binary is just larger.
+  }
+}
+
+async function main() {
+  fs.mkdirSync(dist, { recursive: true });
+  const script = await bundle();
+  if (process.argv.includes('--bundle-only')) return;
+  const out = path.join(dist, 'kubectl-sts');
+  makeSea({ script, nodeBinary: nodeBinaryFor('linux', 'x64'), out, codeCache: true, preInject: stripElf });
+  // The completion helper comes from the binary itself, so there is one source for it.
+  execFileSync(out, ['completion', 'install', '--dir', dist], { stdio: 'ignore' });
+  console.error(`built ${path.relative(root, out)} (${(fs.statSync(out).size / 1e6).toFixed(1)} MB)`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  main().catch((e) => {
+    console.error(`build failed: ${e.message}`);
+    process.exit(1);
+  });
+}

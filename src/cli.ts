@@ -1,0 +1,216 @@
+/**
+ * The yargs program: global flags (kubectl's), every command, usage errors with exit 2, and the
+ * one place where results and errors are printed. Commands never print or exit themselves.
+ */
+import yargs, { type Argv } from 'yargs';
+import { CliError, ExitCode, UsageError } from './errors.js';
+import type { Deps } from './deps.js';
+import { sleep } from './deps.js';
+import { toYargs, type CommandResult, type GlobalArgs, type Host } from './commands/command.js';
+import { COMMANDS } from './commands/index.js';
+import { OUTPUT_FORMATS, isStructured } from './render/output.js';
+import { colorEnabled, palette } from './render/color.js';
+import { makeSpinner } from './render/spinner.js';
+import { parseDuration } from './core/duration.js';
+import type { Kube } from './kube/index.js';
+
+export interface Io {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  signal: AbortSignal;
+  /** Overrides the API access (tests); by default built from the flags. */
+  kube?: (args: GlobalArgs) => Promise<Kube>;
+}
+
+export const PROGRAM = 'kubectl sts';
+
+/** `--request-timeout` as kubectl reads it: "0" (none), a bare number of seconds, or a duration. */
+export function parseRequestTimeout(value: string): number {
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  return parseDuration(value);
+}
+
+export function globalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
+  return y
+    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file to use', global: true })
+    .option('context', { type: 'string', describe: 'The name of the kubeconfig context to use', global: true })
+    .option('cluster', { type: 'string', describe: 'The name of the kubeconfig cluster to use', global: true })
+    .option('user', { type: 'string', describe: 'The name of the kubeconfig user to use', global: true })
+    .option('namespace', { alias: 'n', type: 'string', describe: 'The namespace scope for this request', global: true })
+    .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Act across all namespaces', global: true })
+    .option('output', {
+      alias: 'o',
+      choices: OUTPUT_FORMATS,
+      default: 'table' as const,
+      describe: 'Output format',
+      global: true,
+    })
+    .option('request-timeout', {
+      type: 'string',
+      default: '0',
+      describe: 'Time to wait for one API request (e.g. 30s, 1m); 0 waits as long as it takes',
+      global: true,
+    })
+    .option('color', { type: 'boolean', default: true, describe: 'Color output on a terminal (--no-color, or NO_COLOR, turns it off)', global: true })
+    .option('verbose', { alias: 'v', type: 'number', default: 0, describe: 'Log level; 6 prints every API request', global: true }) as unknown as Argv<
+    T & GlobalArgs
+  >;
+}
+
+function askYesNo(io: Io, question: string): Promise<boolean> {
+  if (!io.stdin.isTTY) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    io.stderr.write(`${question} [y/N] `);
+    const onData = (buf: Buffer) => {
+      io.stdin.off('data', onData);
+      io.stdin.pause();
+      resolve(/^y(es)?$/i.test(buf.toString().trim()));
+    };
+    io.stdin.resume();
+    io.stdin.on('data', onData);
+  });
+}
+
+export function makeDeps(io: Io, args: GlobalArgs): Deps {
+  let kube: Promise<Kube> | undefined;
+  const personal = !isStructured(args.output) && args.output !== 'name';
+  return {
+    kube: () => {
+      if (!kube) {
+        kube = io.kube
+          ? io.kube(args)
+          : import('./kube/index.js').then((m) =>
+              m.createKube(
+                {
+                  kubeconfig: args.kubeconfig,
+                  context: args.context,
+                  cluster: args.cluster,
+                  user: args.user,
+                  namespace: args.namespace,
+                  requestTimeoutMs: parseRequestTimeout(args.requestTimeout),
+                  verbosity: args.verbose,
+                },
+                (l) => io.stderr.write(`${l}\n`),
+              ),
+            );
+      }
+      return kube;
+    },
+    now: () => Date.now(),
+    sleep,
+    write: (t) => void io.stdout.write(t),
+    log: (l) => void io.stderr.write(`${l}\n`),
+    spinner: () => makeSpinner(io.stderr, personal),
+    confirm: (q) => askYesNo(io, q),
+    interactive: Boolean(io.stdin.isTTY),
+    color: palette(colorEnabled(io.stdout.isTTY, io.env, !args.color)),
+    signal: io.signal,
+  };
+}
+
+export function buildParser(io: Io, onResult: (r: CommandResult) => void): Argv<GlobalArgs> {
+  const host: Host = { deps: (a) => makeDeps(io, a), done: onResult };
+  let y = globalOptions(yargs(io.argv))
+    .scriptName(PROGRAM)
+    .usage(
+      `${PROGRAM}: operate StatefulSets safely — partition rollouts, orphaned volumes, DNS checks, stuck local PVs, MongoDB replica sets.\n\nUsage: ${PROGRAM} <command> [flags]`,
+    )
+    .version(false)
+    .help('help')
+    .alias('help', 'h')
+    .strict()
+    .recommendCommands()
+    .demandCommand(1, `a command is required; see '${PROGRAM} --help'`)
+    .wrap(Math.min(110, io.stdout.columns || 100))
+    .epilogue(`Exit codes: 0 ok, 1 problems found or operation failed, 2 usage error, 3 cluster unreachable or credentials rejected.`)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg ?? 'invalid command line', [`See '${PROGRAM} --help'.`]);
+    });
+  for (const spec of COMMANDS) y = y.command(toYargs(spec, host));
+  return y;
+}
+
+/** Commands whose first positional is a StatefulSet name, for completion. */
+const STS_NAME_COMMANDS = new Set(['rollout', 'status', 'hold', 'diff', 'history', 'undo', 'dns-check', 'mongo-status']);
+
+/**
+ * cobra's completion protocol, which kubectl's plugin completion speaks: one candidate a line,
+ * then `:4` (no file completion). Commands and flags come from yargs; StatefulSet and namespace
+ * names from the cluster (best effort, 3s).
+ */
+async function complete(io: Io, words: string[]): Promise<number> {
+  const current = words.length ? words[words.length - 1]! : '';
+  const before = words.slice(0, -1);
+  const parser = buildParser({ ...io, argv: before }, () => {});
+  let cands: string[] = await new Promise((resolve) => {
+    parser.getCompletion([...before, current], (err, c) => resolve(err ? [] : [...(c ?? [])]));
+  });
+  cands = cands.map((c) => c.split(':')[0]!.replace(/\\$/, '')).filter((c) => c && c !== '$0' && !c.startsWith('__'));
+  const prev = before[before.length - 1];
+  const positional = before.filter((w) => !w.startsWith('-'));
+  const wantsNamespace = prev === '-n' || prev === '--namespace';
+  const wantsSts = prev === '--sts' || (!current.startsWith('-') && positional.length > 0 && STS_NAME_COMMANDS.has(positional[positional.length - 1]!));
+  if (wantsNamespace || wantsSts) {
+    try {
+      const flags = globalOptions(yargs(before)).help(false).version(false).parseSync() as unknown as GlobalArgs;
+      const kube = await makeDeps(io, { ...flags, requestTimeout: '3s' }).kube();
+      const { Resources, resourcePath } = await import('./kube/index.js');
+      const path = wantsNamespace ? resourcePath(Resources.namespaces) : resourcePath(Resources.statefulsets, { namespace: kube.namespace });
+      const l = await kube.client.list<{ metadata: { name: string } }>(path);
+      cands = l.items.map((i) => i.metadata.name);
+    } catch {
+      cands = [];
+    }
+  }
+  const matching = cands.filter((c) => c.startsWith(current));
+  io.stdout.write(`${[...new Set(matching)].join('\n')}${matching.length ? '\n' : ''}:4\n`);
+  return ExitCode.Ok;
+}
+
+/** Runs one command line; resolves to the exit code. Prints the result, or the error, once. */
+export async function runCli(io: Io): Promise<number> {
+  let result: CommandResult | undefined;
+  if (io.argv[0] === '__complete') return complete(io, io.argv.slice(1));
+  try {
+    const parser = buildParser(io, (r) => {
+      result = r;
+    });
+    let helpText = '';
+    await parser.parseAsync(io.argv, {}, (err, _argv, output) => {
+      if (!err && output) helpText = output;
+    });
+    if (helpText) io.stdout.write(helpText.endsWith('\n') ? helpText : `${helpText}\n`);
+    if (!result) return ExitCode.Ok;
+    io.stdout.write(result.output);
+    return result.exitCode;
+  } catch (e) {
+    return reportError(io, e);
+  }
+}
+
+export function formatError(e: unknown, verbose = false): { text: string; exitCode: number } {
+  if (e instanceof CliError) {
+    const lines = [`error: ${e.message}`, ...e.hints.map((h) => `  ${h}`)];
+    return { text: `${lines.join('\n')}\n`, exitCode: e.exitCode };
+  }
+  if ((e as { name?: string })?.name === 'AbortError' || (e as { name?: string })?.name === 'Interrupted') {
+    return { text: 'error: interrupted\n', exitCode: ExitCode.Problems };
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  const detail = verbose && e instanceof Error && e.stack ? `\n${e.stack}` : '';
+  return {
+    text: `error: unexpected failure: ${msg}${detail}\n  This is a bug in kubectl-sts; please report it with the command line (rerun with -v 9 for details).\n`,
+    exitCode: ExitCode.Problems,
+  };
+}
+
+function reportError(io: Io, e: unknown): number {
+  const verbose = io.argv.some((a) => /^(-v|--verbose)(=)?[6-9]$/.test(a) || a === '-v9' || a === '--v=9');
+  const { text, exitCode } = formatError(e, verbose);
+  io.stderr.write(text);
+  return exitCode;
+}

@@ -1,0 +1,63 @@
+/**
+ * The shape of a kubectl-sts command: a yargs module whose `run` returns `{ output, exitCode }`
+ * and prints nothing itself. `toYargs` adapts it; the host (src/cli.ts) prints the result.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import type { Deps } from '../deps.js';
+import type { OutputFormat } from '../render/output.js';
+
+export interface GlobalArgs {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  cluster?: string | undefined;
+  user?: string | undefined;
+  namespace?: string | undefined;
+  allNamespaces: boolean;
+  output: OutputFormat;
+  requestTimeout: string;
+  color: boolean;
+  verbose: number;
+}
+
+export interface CommandResult {
+  /** Printed to stdout as is. */
+  output: string;
+  exitCode: number;
+}
+
+export interface CommandSpec<A = object> {
+  command: string | readonly string[];
+  describe: string;
+  aliases?: readonly string[];
+  builder?: (y: Argv<GlobalArgs>) => Argv<A>;
+  /** Subcommands, each a spec of its own (e.g. `rollout status`). */
+  subcommands?: CommandSpec<any>[];
+  run?: (args: A & GlobalArgs, deps: Deps) => Promise<CommandResult>;
+}
+
+export interface Host {
+  deps(args: GlobalArgs): Deps;
+  done(result: CommandResult): void;
+}
+
+export function defineCommand<A>(spec: CommandSpec<A>): CommandSpec<A> {
+  return spec;
+}
+
+export function toYargs(spec: CommandSpec<any>, host: Host): CommandModule<GlobalArgs, any> {
+  const mod: CommandModule<GlobalArgs, any> = {
+    command: spec.command as string | string[],
+    describe: spec.describe,
+    builder: (y: Argv<GlobalArgs>) => {
+      let out: Argv<any> = spec.builder ? spec.builder(y) : y;
+      for (const sub of spec.subcommands ?? []) out = out.command(toYargs(sub, host));
+      return out;
+    },
+    handler: async (argv: any) => {
+      if (!spec.run) return;
+      host.done(await spec.run(argv, host.deps(argv)));
+    },
+  };
+  if (spec.aliases) mod.aliases = spec.aliases as string[];
+  return mod;
+}

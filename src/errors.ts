@@ -1,0 +1,62 @@
+/**
+ * Typed errors and the stable exit codes of kubectl-sts. Every failure that reaches the
+ * top-level handler is one of these; anything else is a bug and is reported as such.
+ */
+export const ExitCode = {
+  /** Everything is fine / the check found nothing. */
+  Ok: 0,
+  /** A check found problems, or an operation failed. */
+  Problems: 1,
+  /** The command line is wrong (unknown command, unknown or invalid flag). */
+  Usage: 2,
+  /** The cluster cannot be reached or the credentials are rejected (or there is no usable kubeconfig). */
+  Unreachable: 3,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error that carries its exit code and a message written for a person. */
+export class CliError extends Error {
+  readonly exitCode: ExitCodeValue;
+  /** Extra lines printed under the message: what to do about it. */
+  readonly hints: string[];
+  constructor(message: string, exitCode: ExitCodeValue = ExitCode.Problems, hints: string[] = []) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+    this.hints = hints;
+  }
+}
+
+export class UsageError extends CliError {
+  constructor(message: string, hints: string[] = []) {
+    super(message, ExitCode.Usage, hints);
+    this.name = 'UsageError';
+  }
+}
+
+/** Raised when an API call fails; built by src/kube/errors.ts from the HTTP status. */
+export class KubeApiError extends CliError {
+  readonly status: number | undefined;
+  readonly reason: string | undefined;
+  constructor(message: string, opts: { status?: number; reason?: string; exitCode?: ExitCodeValue; hints?: string[] }) {
+    super(message, opts.exitCode ?? ExitCode.Problems, opts.hints ?? []);
+    this.name = 'KubeApiError';
+    this.status = opts.status;
+    this.reason = opts.reason;
+  }
+}
+
+/** The user interrupted (Ctrl-C) or declined a confirmation. */
+export class AbortedError extends CliError {
+  constructor(message: string, hints: string[] = []) {
+    super(message, ExitCode.Problems, hints);
+    this.name = 'AbortedError';
+  }
+}
+
+export function isConflict(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 409;
+}
+export function isNotFound(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 404;
+}

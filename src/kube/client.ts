@@ -1,0 +1,244 @@
+/**
+ * The one HTTP path to the API server: raw JSON in and out (no model classes), kubeconfig
+ * authentication from client-node, error mapping, request counting, paginated LIST, watch,
+ * patch with preconditions, delete with preconditions.
+ */
+import { STATUS_CODES } from 'node:http';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { fetch } from 'undici';
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import type { KubeObject } from '../core/types.js';
+import { KubeApiError } from '../errors.js';
+import { httpError, nearbyNames, transportError, type RequestFacts, type StatusBody } from './errors.js';
+import { describePath } from './resources.js';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+export type PatchType = 'merge' | 'strategic' | 'json';
+export type DryRun = 'none' | 'client' | 'server';
+
+const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+};
+
+export interface ClientOptions {
+  kc: KubeConfig;
+  server: string;
+  context: string;
+  /** --request-timeout; 0 means none (watches are never cut by it). */
+  timeoutMs?: number;
+  /** -v level: >= 6 logs every request to stderr like kubectl. */
+  verbosity?: number;
+  log?: (line: string) => void;
+}
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export interface DeletePreconditions {
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export class KubeClient {
+  /** Number of HTTP requests sent (watches included), for benchmarks and -v. */
+  requestCount = 0;
+  readonly server: string;
+  readonly context: string;
+  private readonly opts: ClientOptions;
+
+  constructor(opts: ClientOptions) {
+    this.opts = opts;
+    this.server = opts.server.replace(/\/+$/, '');
+    this.context = opts.context;
+  }
+
+  private facts(method: string, path: string, query?: Query): RequestFacts {
+    return { method, path, query, server: this.server, context: this.context };
+  }
+
+  private async send(method: string, path: string, o: RequestOptions, timeoutMs: number | undefined) {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), method as HttpMethod);
+    await this.opts.kc.applySecurityAuthentication(ctx);
+    const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json' };
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['Content-Type'] = o.contentType ?? 'application/json';
+    }
+    const signals: AbortSignal[] = [];
+    if (o.signal) signals.push(o.signal);
+    if (timeoutMs) signals.push(AbortSignal.timeout(timeoutMs));
+    this.requestCount++;
+    const started = Date.now();
+    try {
+      const init: Parameters<typeof fetch>[1] = { method, headers, dispatcher: ctx.getDispatcher() as never };
+      if (body !== undefined) init.body = body;
+      if (signals.length) init.signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
+      const res = await fetch(url, init);
+      if ((this.opts.verbosity ?? 0) >= 6) {
+        this.opts.log?.(`${method} ${url} ${res.status} ${STATUS_CODES[res.status] ?? ''} in ${Date.now() - started} milliseconds`);
+      }
+      return res;
+    } catch (e) {
+      if (o.signal?.aborted) throw o.signal.reason ?? e;
+      throw transportError(this.facts(method, path, o.query), e, timeoutMs);
+    }
+  }
+
+  /** One request; resolves to the parsed JSON body, throws a mapped KubeApiError on failure. */
+  async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, o, this.opts.timeoutMs);
+    const text = await res.text();
+    if (!res.ok) {
+      let status: StatusBody | undefined;
+      try {
+        status = JSON.parse(text) as StatusBody;
+      } catch {
+        status = text ? { message: text.slice(0, 300) } : undefined;
+      }
+      throw httpError(this.facts(method, path, o.query), res.status, status);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  get<T>(path: string, query?: Query): Promise<T> {
+    return this.request<T>('GET', path, query ? { query } : {});
+  }
+
+  /** GET that answers undefined for 404 instead of throwing. */
+  async tryGet<T>(path: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path);
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * GET of the object a command is about: on 404 the error lists similar names that exist
+   * (one extra LIST, only on that failure path).
+   */
+  async getNamed<T>(path: string): Promise<T> {
+    try {
+      return await this.get<T>(path);
+    } catch (e) {
+      if (!(e instanceof KubeApiError) || e.status !== 404) throw e;
+      const wanted = describePath(path).name;
+      const collection = path.slice(0, path.lastIndexOf('/'));
+      let names: string[] = [];
+      try {
+        names = (await this.list<KubeObject>(collection, {}, 500)).items.map((i) => i.metadata.name);
+      } catch {
+        /* the hint is best effort */
+      }
+      throw httpError(this.facts('GET', path), 404, undefined, nearbyNames(wanted, names));
+    }
+  }
+
+  /** Paginated LIST (limit + continue); a continue token that expired (410) restarts the list once. */
+  async list<T>(path: string, query: Query = {}, pageSize = 500): Promise<ListResult<T>> {
+    for (let attempt = 0; ; attempt++) {
+      const items: T[] = [];
+      let cont: string | undefined;
+      let rv = '';
+      try {
+        do {
+          const page = await this.get<{ items?: T[]; metadata?: { continue?: string; resourceVersion?: string } }>(path, {
+            ...query,
+            limit: pageSize,
+            continue: cont,
+          });
+          if (page.items) for (const it of page.items) items.push(it);
+          cont = page.metadata?.continue || undefined;
+          rv = page.metadata?.resourceVersion ?? rv;
+        } while (cont);
+        return { items, resourceVersion: rv };
+      } catch (e) {
+        if (e instanceof KubeApiError && e.status === 410 && attempt === 0) continue;
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Streams watch events from resourceVersion `rv` until the server closes the stream or
+   * `signal` aborts. An expired resourceVersion surfaces as a KubeApiError with status 410.
+   */
+  async *watch<T>(path: string, rv: string, query: Query = {}, signal?: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    const q: Query = { ...query, watch: 1, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 300 };
+    const res = await this.send('GET', path, { query: q, ...(signal ? { signal } : {}) }, undefined);
+    if (!res.ok || !res.body) {
+      let status: StatusBody | undefined;
+      try {
+        status = JSON.parse(await res.text()) as StatusBody;
+      } catch {
+        status = undefined;
+      }
+      throw httpError(this.facts('GET', path, q), res.status, status);
+    }
+    const body = Readable.fromWeb(res.body as never);
+    const lines = createInterface({ input: body, crlfDelay: Infinity });
+    const abort = () => body.destroy();
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      for await (const line of lines) {
+        if (!line.trim()) continue;
+        const ev = JSON.parse(line) as WatchEvent<T>;
+        if (ev.type === 'ERROR') {
+          const st = ev.object as unknown as StatusBody;
+          throw httpError(this.facts('GET', path, q), st.code ?? 500, st);
+        }
+        yield ev;
+      }
+    } catch (e) {
+      if (signal?.aborted) return;
+      if (e instanceof KubeApiError) throw e;
+      // A stream cut mid-way is like a normal close: the caller re-watches from its last resourceVersion.
+      return;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      body.destroy();
+    }
+  }
+
+  patch<T>(path: string, body: unknown, type: PatchType, dryRun: DryRun = 'none'): Promise<T> {
+    return this.request<T>('PATCH', path, {
+      body,
+      contentType: PATCH_CONTENT_TYPE[type],
+      query: dryRun === 'server' ? { dryRun: 'All' } : {},
+    });
+  }
+
+  create<T>(path: string, body: unknown, dryRun: DryRun = 'none'): Promise<T> {
+    return this.request<T>('POST', path, { body, query: dryRun === 'server' ? { dryRun: 'All' } : {} });
+  }
+
+  delete<T = unknown>(path: string, o: { preconditions?: DeletePreconditions; dryRun?: DryRun; propagationPolicy?: string } = {}): Promise<T> {
+    const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
+    if (o.preconditions) body.preconditions = o.preconditions;
+    if (o.dryRun === 'server') body.dryRun = ['All'];
+    if (o.propagationPolicy) body.propagationPolicy = o.propagationPolicy;
+    return this.request<T>('DELETE', path, { body });
+  }
+}

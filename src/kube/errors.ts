@@ -1,0 +1,128 @@
+/**
+ * Maps every way an API request can fail into a KubeApiError whose message names the object
+ * and whose hints say what to do. Pure: takes the facts of the failed request, returns the error.
+ */
+import { ExitCode, KubeApiError } from '../errors.js';
+import { closestNames } from '../core/names.js';
+import { describePath, verbOf } from './resources.js';
+
+export interface RequestFacts {
+  method: string;
+  path: string;
+  query?: Record<string, string | number | boolean | undefined> | undefined;
+  server: string;
+  context: string;
+}
+
+export interface StatusBody {
+  kind?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { name?: string; kind?: string; causes?: { reason?: string; message?: string; field?: string }[] };
+}
+
+function target(f: RequestFacts): { what: string; where: string; resource: string; ns: string | undefined; name: string | undefined } {
+  const d = describePath(f.path);
+  const res = d.subresource ? `${d.resource}/${d.subresource}` : d.resource;
+  const what = d.name ? `${res} "${d.name}"` : res;
+  const where = d.namespace ? ` in namespace "${d.namespace}"` : d.name ? '' : ' across all namespaces';
+  return { what, where, resource: res, ns: d.namespace, name: d.name };
+}
+
+/** An HTTP error answer from the API server. `nearby` lists existing names of that kind, for 404 hints. */
+export function httpError(f: RequestFacts, status: number, body: StatusBody | undefined, nearby: string[] = []): KubeApiError {
+  const t = target(f);
+  const verb = verbOf(f.method, f.path, f.query);
+  const serverMsg = body?.message ? `: ${body.message}` : '';
+  const reason = body?.reason;
+  switch (status) {
+    case 401:
+      return new KubeApiError(`the API server ${f.server} rejected the credentials of context "${f.context}" (401 Unauthorized)`, {
+        status,
+        reason,
+        exitCode: ExitCode.Unreachable,
+        hints: [
+          'The token or client certificate has expired or is wrong. Log in again with the tool that wrote this kubeconfig',
+          '(e.g. `gcloud container clusters get-credentials`, `aws eks update-kubeconfig`, `az aks get-credentials`, `kubectl oidc-login`),',
+          `then check with \`kubectl --context ${f.context} get --raw /version\`.`,
+        ],
+      });
+    case 403: {
+      const nsFlag = t.ns ? ` -n ${t.ns}` : verb === 'list' || verb === 'watch' ? ' -A' : '';
+      return new KubeApiError(`forbidden: you may not ${verb} ${t.what}${t.where} (context "${f.context}")${serverMsg}`, {
+        status,
+        reason,
+        hints: [
+          `Missing RBAC permission: verb "${verb}" on "${t.resource}". Check with \`kubectl auth can-i ${verb} ${t.resource}${nsFlag}\`,`,
+          'and ask a cluster admin for a Role/ClusterRole binding that grants it.',
+        ],
+      });
+    }
+    case 404: {
+      const hints = nearby.length ? [`Did you mean: ${nearby.join(', ')}?`] : [];
+      if (!t.name) hints.push(`The server at ${f.server} does not serve ${t.resource}; check the cluster version.`);
+      return new KubeApiError(`${t.what} not found${t.where} (context "${f.context}")`, { status, reason, hints });
+    }
+    case 409:
+      return new KubeApiError(`conflict on ${t.what}${t.where}: it changed since it was read${serverMsg}`, {
+        status,
+        reason,
+        hints: ['Run the command again; it re-reads the object.'],
+      });
+    case 410:
+      return new KubeApiError(`the list or watch of ${t.resource} expired (410 Gone)${serverMsg}`, { status, reason });
+    case 422:
+    case 400:
+      return new KubeApiError(`the API server refused to ${verb} ${t.what}${t.where}${serverMsg}`, { status, reason });
+    case 429:
+      return new KubeApiError(`the API server ${f.server} is throttling requests (429)${serverMsg}`, {
+        status,
+        reason,
+        exitCode: ExitCode.Unreachable,
+        hints: ['Retry in a moment, or use a narrower scope (-n instead of -A).'],
+      });
+    default:
+      if (status >= 500) {
+        return new KubeApiError(`the API server ${f.server} failed to ${verb} ${t.what}${t.where} (HTTP ${status})${serverMsg}`, {
+          status,
+          reason,
+          exitCode: ExitCode.Unreachable,
+        });
+      }
+      return new KubeApiError(`cannot ${verb} ${t.what}${t.where}: HTTP ${status}${serverMsg}`, { status, reason });
+  }
+}
+
+/** A request that never got an HTTP answer: refused, unresolvable, timed out, TLS failure. */
+export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number): KubeApiError {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause ?? (err as { code?: string; message?: string });
+  const code = cause?.code ?? (err as { name?: string })?.name ?? '';
+  const msg = cause?.message ?? (err as Error)?.message ?? String(err);
+  const who = `the API server ${f.server} (context "${f.context}")`;
+  const check = `Check the cluster is running and reachable: \`kubectl --context ${f.context} get --raw /version\`.`;
+  let message: string;
+  const hints: string[] = [];
+  if (code === 'ECONNREFUSED') {
+    message = `${who} refused the connection`;
+    hints.push('Nothing listens at that address: is the cluster up, is the port right?', check);
+  } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    message = `the host of ${who} cannot be resolved`;
+    hints.push('Check the server address in the kubeconfig and your DNS/VPN.', check);
+  } else if (code === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+    message = `${who} did not answer${timeoutMs ? ` within ${timeoutMs / 1000}s` : ''}`;
+    hints.push('Raise --request-timeout, or check the network path (VPN, proxy, firewall).', check);
+  } else if (/CERT|SSL|TLS|self[- ]signed|certificate/i.test(`${code} ${msg}`)) {
+    message = `TLS handshake with ${who} failed: ${msg}`;
+    hints.push('The certificate-authority data in the kubeconfig does not match the server, or the server name differs from the certificate.');
+  } else {
+    message = `cannot reach ${who}: ${msg}${code ? ` (${code})` : ''}`;
+    hints.push(check);
+  }
+  return new KubeApiError(message, { exitCode: ExitCode.Unreachable, hints });
+}
+
+/** Names close to the one that was not found, from a list of existing ones. */
+export function nearbyNames(wanted: string | undefined, existing: string[]): string[] {
+  return wanted ? closestNames(wanted, existing) : [];
+}

@@ -1,0 +1,120 @@
+/**
+ * Runs a command in a pod's container over the API (the pods/exec websocket, as `kubectl exec`
+ * does) and collects its output and exit code. Also a bounded-concurrency runner for many pods.
+ */
+import { Readable, Writable } from 'node:stream';
+import { Exec } from '@kubernetes/client-node/dist/exec.js';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { httpError, transportError } from './errors.js';
+import { resourcePath, Resources } from './resources.js';
+
+export interface ExecRequest {
+  namespace: string;
+  pod: string;
+  /** Defaults to the pod's first container, as kubectl does. */
+  container?: string | undefined;
+  command: string[];
+  /** Written to the command's stdin, which is then closed. */
+  stdin?: string;
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** The command's exit code; -1 when the command could not be started (see `failure`). */
+  exitCode: number;
+  /** Set when the runtime could not run the command at all (e.g. executable not found), or on timeout. */
+  failure?: string;
+  timedOut?: boolean;
+}
+
+/** The signature every consumer of exec depends on; tests inject a fake. */
+export type ExecFn = (req: ExecRequest) => Promise<ExecResult>;
+
+interface StatusLike {
+  status?: string;
+  message?: string;
+  reason?: string;
+  details?: { causes?: { reason?: string; message?: string }[] };
+}
+
+/** Exit code from the exec channel's final Status object. Pure. */
+export function exitCodeFromStatus(s: StatusLike): { exitCode: number; failure?: string } {
+  if (s.status === 'Success') return { exitCode: 0 };
+  const cause = s.details?.causes?.find((c) => c.reason === 'ExitCode');
+  if (cause?.message !== undefined && /^\d+$/.test(cause.message)) return { exitCode: Number(cause.message) };
+  return { exitCode: -1, failure: s.message ?? s.reason ?? 'command failed to start' };
+}
+
+function collector(chunks: Buffer[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(Buffer.from(chunk));
+      cb();
+    },
+  });
+}
+
+export function makeExec(kc: KubeConfig, server: string, context: string): ExecFn {
+  const exec = new Exec(kc);
+  return async (req) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const stdin = req.stdin !== undefined ? Readable.from([Buffer.from(req.stdin)]) : null;
+    const path = resourcePath(Resources.pods, { namespace: req.namespace, name: req.pod, subresource: 'exec' });
+    const facts = { method: 'POST', path, server, context };
+    return await new Promise<ExecResult>((resolve, reject) => {
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      let ws: { close(): void } | undefined;
+      const finish = (r: Omit<ExecResult, 'stdout' | 'stderr'>) => {
+        if (done) return;
+        done = true;
+        if (timer) clearTimeout(timer);
+        // Let the last frames land in the collectors before we read them.
+        setImmediate(() => resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ...r }));
+      };
+      if (req.timeoutMs) {
+        timer = setTimeout(() => {
+          ws?.close();
+          finish({ exitCode: -1, timedOut: true, failure: `no answer within ${req.timeoutMs}ms` });
+        }, req.timeoutMs);
+      }
+      exec
+        .exec(req.namespace, req.pod, req.container ?? '', req.command, collector(out), collector(err), stdin, false, (status) =>
+          finish(exitCodeFromStatus(status as StatusLike)),
+        )
+        .then((socket) => {
+          ws = socket;
+          socket.on('close', () => finish({ exitCode: -1, failure: 'the exec stream closed without an exit status' }));
+        })
+        .catch((e: unknown) => {
+          if (done) return;
+          done = true;
+          if (timer) clearTimeout(timer);
+          const m = /Unexpected server response: (\d+)/.exec(String((e as { message?: string })?.message ?? e));
+          if (m) {
+            const code = Number(m[1]);
+            reject(httpError(facts, code, code === 400 ? { message: `pod ${req.pod} is not running or has no container ${req.container ?? ''}`.trim() } : undefined));
+          } else {
+            reject(transportError(facts, (e as { error?: unknown })?.error ?? e, req.timeoutMs));
+          }
+        });
+    });
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
