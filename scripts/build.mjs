@@ -12,7 +12,8 @@ import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-const dist = path.join(root, 'dist');
+// KSTS_DIST builds elsewhere (parallel work on one checkout); default dist/.
+const dist = process.env.KSTS_DIST ? path.resolve(process.env.KSTS_DIST) : path.join(root, 'dist');
 
 export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 

@@ -21,7 +21,7 @@ export function closestNames(wanted: string, candidates: Iterable<string>, max =
     if (name === wanted) continue;
     const d = editDistance(wanted.toLowerCase(), name.toLowerCase());
     const related = name.includes(wanted) || wanted.includes(name);
-    if (d <= limit || related) scored.push({ name, score: related ? Math.min(d, limit) : d });
+    if (d <= limit || related) scored.push({ name, score: d });
   }
   scored.sort((x, y) => x.score - y.score || x.name.localeCompare(y.name));
   return scored.slice(0, max).map((s) => s.name);

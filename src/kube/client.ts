@@ -10,7 +10,7 @@ import { fetch } from 'undici';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { KubeObject } from '../core/types.js';
-import { KubeApiError } from '../errors.js';
+import { ExitCode, KubeApiError } from '../errors.js';
 import { httpError, nearbyNames, transportError, type RequestFacts, type StatusBody } from './errors.js';
 import { describePath } from './resources.js';
 
@@ -78,7 +78,15 @@ export class KubeClient {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), method as HttpMethod);
-    await this.opts.kc.applySecurityAuthentication(ctx);
+    try {
+      await this.opts.kc.applySecurityAuthentication(ctx);
+    } catch (e) {
+      // Exec credential plugins, OIDC refreshes, unreadable cert files and the like fail here.
+      throw new KubeApiError(`cannot prepare credentials for context "${this.context}" (${this.server}): ${(e as Error).message}`, {
+        exitCode: ExitCode.Unreachable,
+        hints: ['Check the user entry of this context in the kubeconfig (certificate files, exec plugin, token).'],
+      });
+    }
     const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json' };
     let body: string | undefined;
     if (o.body !== undefined) {

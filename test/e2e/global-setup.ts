@@ -35,8 +35,9 @@ async function kindCluster(): Promise<string> {
 }
 
 export default async function setup(project: TestProject) {
-  if (!fs.existsSync(path.join(root, 'dist', 'kubectl-sts'))) {
-    throw new Error('dist/kubectl-sts is missing: the e2e suites test the built binary; run `npm run build` first (npm test does).');
+  const binary = process.env.KSTS_PLUGIN_BINARY ?? path.join(root, 'dist', 'kubectl-sts');
+  if (!fs.existsSync(binary)) {
+    throw new Error(`${binary} is missing: the e2e suites test the built binary; run "npm run build" first (npm test does).`);
   }
   if (process.env.E2E_CLUSTER === 'kind') {
     project.provide('kubeconfig', await kindCluster());

@@ -11,7 +11,8 @@ import yaml from 'js-yaml';
 export const root = path.resolve(import.meta.dirname, '../..');
 export const kubeconfig = inject('kubeconfig');
 export const clusterKind = inject('clusterKind');
-export const pluginBinary = path.join(root, 'dist', 'kubectl-sts');
+/** The binary under test: dist/kubectl-sts, or KSTS_PLUGIN_BINARY. */
+export const pluginBinary = process.env.KSTS_PLUGIN_BINARY ?? path.join(root, 'dist', 'kubectl-sts');
 
 export interface Run {
   stdout: string;

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { formatError, parseRequestTimeout, runCli } from '../../src/cli.js';
+import { CliError, ExitCode, KubeApiError, UsageError } from '../../src/errors.js';
+import { colorEnabled, palette } from '../../src/render/color.js';
+import { renderStructured } from '../../src/render/output.js';
+import { renderTable } from '../../src/render/table.js';
+import { fakeIo } from '../helpers/fake-io.js';
+
+describe('kubectl sts (program)', () => {
+  it('--help lists the commands under "kubectl sts" and the exit codes', async () => {
+    const f = fakeIo(['--help']);
+    expect(await runCli(f.io)).toBe(ExitCode.Ok);
+    expect(f.out()).toContain('Usage: kubectl sts <command> [flags]');
+    expect(f.out()).toContain('kubectl sts version');
+    expect(f.out()).toContain('--kubeconfig');
+    expect(f.out()).toContain('Exit codes: 0 ok');
+  });
+
+  it('no command is a usage error', async () => {
+    const f = fakeIo([]);
+    expect(await runCli(f.io)).toBe(ExitCode.Usage);
+    expect(f.err()).toContain('a command is required');
+  });
+
+  it('a mistyped command suggests the right one, exit 2', async () => {
+    const f = fakeIo(['verison']);
+    expect(await runCli(f.io)).toBe(ExitCode.Usage);
+    expect(f.err()).toMatch(/Did you mean version\?/);
+  });
+
+  it('an unknown flag is a usage error', async () => {
+    const f = fakeIo(['version', '--bogus']);
+    expect(await runCli(f.io)).toBe(ExitCode.Usage);
+    expect(f.err()).toContain('bogus');
+  });
+
+  it('an invalid -o value is a usage error', async () => {
+    const f = fakeIo(['version', '--client', '-o', 'xml']);
+    expect(await runCli(f.io)).toBe(ExitCode.Usage);
+    expect(f.err()).toMatch(/Invalid values|choices/i);
+  });
+
+  it('version --client needs no cluster; -o json has the documented shape', async () => {
+    const f = fakeIo(['version', '--client', '-o', 'json']);
+    expect(await runCli(f.io)).toBe(ExitCode.Ok);
+    const v = JSON.parse(f.out());
+    expect(v.clientVersion.gitVersion).toMatch(/^v\d+\.\d+\.\d+/);
+    expect(v.serverVersion).toBeUndefined();
+  });
+
+  it('version asks the server through the injected client', async () => {
+    const f = fakeIo(['version'], { kube: { client: { get: async () => ({ gitVersion: 'v1.36.3' }) } as never } });
+    expect(await runCli(f.io)).toBe(ExitCode.Ok);
+    expect(f.out()).toMatch(/Plugin Version: v\d/);
+    expect(f.out()).toContain('Server Version: v1.36.3');
+  });
+
+  it('a cluster that cannot be reached prints the mapped error and exits 3', async () => {
+    const f = fakeIo(['version'], {
+      kube: {
+        client: {
+          get: async () => {
+            throw new KubeApiError('the API server https://x:6443 (context "test") refused the connection', { exitCode: ExitCode.Unreachable, hints: ['Check it'] });
+          },
+        } as never,
+      },
+    });
+    expect(await runCli(f.io)).toBe(ExitCode.Unreachable);
+    expect(f.err()).toBe('error: the API server https://x:6443 (context "test") refused the connection\n  Check it\n');
+    expect(f.out()).toBe('');
+  });
+
+  it('an unexpected exception is reported without a stack trace, exit 1', async () => {
+    const f = fakeIo(['version'], { kube: { client: { get: async () => { throw new TypeError('x is undefined'); } } as never } });
+    expect(await runCli(f.io)).toBe(ExitCode.Problems);
+    expect(f.err()).toContain('error: unexpected failure: x is undefined');
+    expect(f.err()).not.toMatch(/\n\s+at /);
+  });
+
+  it('completion: cobra protocol for kubectl_complete-sts', async () => {
+    const f = fakeIo(['__complete', 'ver']);
+    expect(await runCli(f.io)).toBe(ExitCode.Ok);
+    expect(f.out()).toBe('version\n:4\n');
+    const g = fakeIo(['__complete', '']);
+    await runCli(g.io);
+    expect(g.out().split('\n')).toEqual(expect.arrayContaining(['version', 'completion', ':4']));
+  });
+
+  it('completion bash prints a script that calls __complete', async () => {
+    const f = fakeIo(['completion', 'bash']);
+    expect(await runCli(f.io)).toBe(ExitCode.Ok);
+    expect(f.out()).toContain('kubectl-sts __complete');
+    expect(f.out()).toContain('complete -F _kubectl_sts kubectl-sts');
+  });
+});
+
+describe('errors and exit codes', () => {
+  it.each([
+    [new UsageError('bad'), ExitCode.Usage],
+    [new CliError('found problems'), ExitCode.Problems],
+    [new KubeApiError('gone', { exitCode: ExitCode.Unreachable }), ExitCode.Unreachable],
+  ])('%s -> %i', (e, code) => expect(formatError(e).exitCode).toBe(code));
+  it('exit codes are stable', () => expect(ExitCode).toEqual({ Ok: 0, Problems: 1, Usage: 2, Unreachable: 3 }));
+});
+
+describe('flags and rendering', () => {
+  it.each([
+    ['0', 0],
+    ['30', 30_000],
+    ['30s', 30_000],
+    ['1m', 60_000],
+  ])('--request-timeout %s', (v, ms) => expect(parseRequestTimeout(v)).toBe(ms));
+
+  it.each([
+    [true, {}, false, true],
+    [false, {}, false, false],
+    [true, { NO_COLOR: '' }, false, false],
+    [true, {}, true, false],
+    [true, { TERM: 'dumb' }, false, false],
+  ])('color on tty=%s env=%j --no-color=%s -> %s', (tty, env, flag, want) => expect(colorEnabled(tty, env, flag)).toBe(want));
+
+  it('palette is identity without color', () => {
+    expect(palette(false).red('x')).toBe('x');
+    expect(palette(true).red('x')).toBe('\u001b[31mx\u001b[39m');
+  });
+
+  it('tables look like kubectl: upper-case headers, 3-space gaps, no trailing blanks', () => {
+    expect(renderTable(['name', 'ready'], [['web-0', '1/1'], ['web-10', '0/1']])).toBe('NAME     READY\nweb-0    1/1\nweb-10   0/1\n');
+  });
+
+  it('colored cells do not break alignment', () => {
+    const p = palette(true);
+    const t = renderTable(['a', 'b'], [[p.green('ok'), 'x'], ['long-cell', 'y']]);
+    const plain = t.replace(/\u001b\[\d+m/g, '');
+    expect(plain).toBe('A           B\nok          x\nlong-cell   y\n');
+  });
+
+  it('structured output', () => {
+    expect(renderStructured({ a: 1 }, 'json')).toBe('{\n  "a": 1\n}\n');
+    expect(renderStructured({ a: [1, 2] }, 'yaml')).toBe('a:\n  - 1\n  - 2\n');
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * The API client against a real HTTP server on loopback that speaks the API's list/watch/patch
+ * protocol for a few scripted cases: pagination, expired continue tokens, Status errors, watch
+ * streams with 410 Gone, optimistic-lock conflicts.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { KubeClient } from '../../src/kube/client.js';
+import { observe, WaitTimeoutError } from '../../src/kube/observe.js';
+import { patchWithRetry } from '../../src/kube/update.js';
+import { KubeApiError } from '../../src/errors.js';
+
+type Handler = (req: http.IncomingMessage, url: URL, body: string, res: http.ServerResponse) => void;
+let handler: Handler;
+const seen: { method: string; url: URL; body: string; contentType?: string }[] = [];
+let server: http.Server;
+let client: KubeClient;
+
+const json = (res: http.ServerResponse, code: number, obj: unknown) => {
+  res.writeHead(code, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(obj));
+};
+const status = (code: number, reason: string, message: string) => ({ kind: 'Status', status: 'Failure', code, reason, message });
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const url = new URL(req.url!, 'http://x');
+      seen.push({ method: req.method!, url, body, contentType: req.headers['content-type'] });
+      handler(req, url, body, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't0ken' }],
+    contexts: [{ name: 'test', cluster: 'c', user: 'u' }],
+    currentContext: 'test',
+  });
+  client = new KubeClient({ kc, server: `http://127.0.0.1:${port}`, context: 'test' });
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+beforeEach(() => {
+  seen.length = 0;
+  client.requestCount = 0;
+});
+
+const pod = (name: string, rv: string, ready = 'True') => ({
+  metadata: { name, namespace: 'ns', resourceVersion: rv },
+  spec: { containers: [] },
+  status: { conditions: [{ type: 'Ready', status: ready }] },
+});
+
+describe('KubeClient', () => {
+  it('sends the bearer token and parses JSON', async () => {
+    handler = (req, _u, _b, res) => json(res, 200, { gitVersion: 'v1.36.3', auth: req.headers.authorization });
+    const v = await client.get<{ gitVersion: string; auth: string }>('/version');
+    expect(v).toEqual({ gitVersion: 'v1.36.3', auth: 'Bearer t0ken' });
+  });
+
+  it('follows continue tokens with a page limit', async () => {
+    handler = (_r, url, _b, res) => {
+      const c = url.searchParams.get('continue');
+      if (!c) return json(res, 200, { metadata: { continue: 'p2', resourceVersion: '10' }, items: [pod('a', '1')] });
+      if (c === 'p2') return json(res, 200, { metadata: { continue: 'p3', resourceVersion: '10' }, items: [pod('b', '2')] });
+      return json(res, 200, { metadata: { resourceVersion: '10' }, items: [pod('c', '3')] });
+    };
+    const l = await client.list<{ metadata: { name: string } }>('/api/v1/namespaces/ns/pods', { labelSelector: 'app=web' }, 1);
+    expect(l.items.map((i) => i.metadata.name)).toEqual(['a', 'b', 'c']);
+    expect(l.resourceVersion).toBe('10');
+    expect(seen.map((s) => s.url.searchParams.get('limit'))).toEqual(['1', '1', '1']);
+    expect(seen.every((s) => s.url.searchParams.get('labelSelector') === 'app=web')).toBe(true);
+    expect(client.requestCount).toBe(3);
+  });
+
+  it('restarts a list whose continue token expired (410)', async () => {
+    let calls = 0;
+    handler = (_r, url, _b, res) => {
+      calls++;
+      if (calls === 2) return json(res, 410, status(410, 'Expired', 'continue token too old'));
+      if (url.searchParams.get('continue')) return json(res, 200, { metadata: { resourceVersion: '20' }, items: [pod('b', '2')] });
+      return json(res, 200, { metadata: { continue: 'x', resourceVersion: '20' }, items: [pod('a', '1')] });
+    };
+    const l = await client.list<{ metadata: { name: string } }>('/api/v1/pods', {}, 1);
+    expect(l.items.map((i) => i.metadata.name)).toEqual(['a', 'b']);
+    expect(calls).toBe(4);
+  });
+
+  it('maps a 403 Status to an error naming verb, resource and namespace', async () => {
+    handler = (_r, _u, _b, res) => json(res, 403, status(403, 'Forbidden', 'pods is forbidden: User "x" cannot list'));
+    const e = await client.list('/api/v1/namespaces/ns/pods').catch((x) => x);
+    expect(e).toBeInstanceOf(KubeApiError);
+    expect(e.message).toContain('you may not list pods in namespace "ns"');
+    expect(e.hints.join(' ')).toContain('kubectl auth can-i list pods -n ns');
+  });
+
+  it('getNamed on 404 suggests close names from one extra list', async () => {
+    handler = (_r, url, _b, res) => {
+      if (url.pathname.endsWith('/statefulsets/wbe')) return json(res, 404, status(404, 'NotFound', 'not found'));
+      return json(res, 200, { metadata: { resourceVersion: '1' }, items: [{ metadata: { name: 'web' } }, { metadata: { name: 'mongo' } }] });
+    };
+    const e = await client.getNamed('/apis/apps/v1/namespaces/ns/statefulsets/wbe').catch((x) => x);
+    expect(e.message).toContain('statefulsets.apps "wbe" not found in namespace "ns"');
+    expect(e.hints).toEqual(['Did you mean: web?']);
+  });
+
+  it('tryGet answers undefined for 404', async () => {
+    handler = (_r, _u, _b, res) => json(res, 404, status(404, 'NotFound', 'nope'));
+    expect(await client.tryGet('/api/v1/namespaces/ns/pods/x')).toBeUndefined();
+  });
+
+  it('a refused connection is a transport error with exit 3', async () => {
+    const probe = http.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${closed}`, skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'dead', cluster: 'c', user: 'u' }],
+      currentContext: 'dead',
+    });
+    const dead = new KubeClient({ kc, server: `http://127.0.0.1:${closed}`, context: 'dead' });
+    const e = await dead.get('/version').catch((x) => x);
+    expect(e.message).toContain(`http://127.0.0.1:${closed} (context "dead") refused the connection`);
+    expect(e.exitCode).toBe(3);
+  });
+
+  it('a credentials failure before sending is an exit-3 error naming the context', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'http://127.0.0.1:1' }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'plain-http', cluster: 'c', user: 'u' }],
+      currentContext: 'plain-http',
+    });
+    const e = await new KubeClient({ kc, server: 'http://127.0.0.1:1', context: 'plain-http' }).get('/version').catch((x) => x);
+    expect(e).toBeInstanceOf(KubeApiError);
+    expect(e.message).toContain('context "plain-http"');
+    expect(e.exitCode).toBe(3);
+  });
+
+  it('delete sends preconditions and server dry-run', async () => {
+    handler = (_r, _u, _b, res) => json(res, 200, {});
+    await client.delete('/api/v1/namespaces/ns/persistentvolumeclaims/c', { preconditions: { uid: 'u1', resourceVersion: '7' }, dryRun: 'server' });
+    expect(seen[0]!.method).toBe('DELETE');
+    expect(JSON.parse(seen[0]!.body)).toEqual({ kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: 'u1', resourceVersion: '7' }, dryRun: ['All'] });
+  });
+});
+
+describe('patchWithRetry', () => {
+  it('carries the resourceVersion read and retries after a 409', async () => {
+    let rv = 1;
+    let patches = 0;
+    handler = (req, _u, body, res) => {
+      if (req.method === 'GET') return json(res, 200, { metadata: { name: 'web', resourceVersion: String(rv) }, spec: { p: 1 } });
+      patches++;
+      const sent = JSON.parse(body);
+      if (patches === 1) {
+        rv = 2; // someone else wrote in between
+        return json(res, 409, status(409, 'Conflict', 'the object has been modified'));
+      }
+      expect(sent.metadata.resourceVersion).toBe('2');
+      return json(res, 200, { metadata: { name: 'web', resourceVersion: '3' }, spec: sent.spec });
+    };
+    const r = await patchWithRetry(client, '/apis/apps/v1/namespaces/ns/statefulsets/web', () => ({ patch: { spec: { p: 0 } } }));
+    expect(patches).toBe(2);
+    expect(r.after?.metadata.resourceVersion).toBe('3');
+    expect(seen.filter((s) => s.method === 'PATCH').map((s) => s.contentType)).toEqual([
+      'application/merge-patch+json',
+      'application/merge-patch+json',
+    ]);
+  });
+
+  it('client dry-run sends nothing but the GET', async () => {
+    handler = (_r, _u, _b, res) => json(res, 200, { metadata: { name: 'web', resourceVersion: '5' } });
+    const r = await patchWithRetry(client, '/x/web', () => ({ patch: { spec: { a: 1 } } }), { dryRun: 'client' });
+    expect(r.patch).toEqual({ spec: { a: 1 }, metadata: { resourceVersion: '5' } });
+    expect(seen.map((s) => s.method)).toEqual(['GET']);
+  });
+});
+
+describe('observe (list + watch)', () => {
+  it('decides on watch events and re-lists after 410 Gone', async () => {
+    let lists = 0;
+    let watches = 0;
+    handler = (_r, url, _b, res) => {
+      if (url.searchParams.get('watch')) {
+        watches++;
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        if (watches === 1) {
+          res.write(`${JSON.stringify({ type: 'MODIFIED', object: pod('web-0', '11', 'True') })}\n`);
+          res.end(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', 'too old resource version') })}\n`);
+          return;
+        }
+        expect(url.searchParams.get('resourceVersion')).toBe('30');
+        res.end(`${JSON.stringify({ type: 'MODIFIED', object: pod('web-1', '31', 'True') })}\n`);
+        return;
+      }
+      lists++;
+      if (lists === 1) return json(res, 200, { metadata: { resourceVersion: '10' }, items: [pod('web-0', '9', 'False'), pod('web-1', '9', 'False')] });
+      return json(res, 200, { metadata: { resourceVersion: '30' }, items: [pod('web-0', '29', 'True'), pod('web-1', '29', 'False')] });
+    };
+    const decisions: string[] = [];
+    const result = await observe(client, { pods: { path: '/api/v1/namespaces/ns/pods' } }, (snap) => {
+      const ready = [...snap.pods.values()].filter((p) => (p as any).status.conditions[0].status === 'True').map((p) => p.metadata.name);
+      decisions.push(ready.join(','));
+      return ready.length === 2 ? ready : undefined;
+    });
+    expect(result).toEqual(['web-0', 'web-1']);
+    expect(lists).toBe(2);
+    expect(watches).toBe(2);
+    expect(decisions).toEqual(['', 'web-0', 'web-0', 'web-0,web-1']);
+  });
+
+  it('times out with WaitTimeoutError', async () => {
+    handler = (_r, url, _b, res) => {
+      if (url.searchParams.get('watch')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        return; // keep the stream open, say nothing
+      }
+      json(res, 200, { metadata: { resourceVersion: '1' }, items: [] });
+    };
+    const e = await observe(client, { pods: { path: '/api/v1/pods' } }, () => undefined, { timeoutMs: 300 }).catch((x) => x);
+    expect(e).toBeInstanceOf(WaitTimeoutError);
+  });
+});
