@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,49 +18,76 @@ const dist = process.env.KSTS_DIST ? path.resolve(process.env.KSTS_DIST) : path.
 
 export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-export async function bundle(outfile = path.join(dist, 'kubectl-sts.cjs')) {
-  await build({
-    entryPoints: [path.join(root, 'src/main.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
-    // ws probes these optional native add-ons inside try/catch; they are not needed.
-    external: ['bufferutil', 'utf-8-validate'],
-    define: {
-      __KSTS_VERSION__: JSON.stringify(pkg.version),
-      'import.meta.url': '__ksts_import_meta_url',
-    },
-    banner: { js: 'var __ksts_import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
-    logLevel: 'warning',
-  });
-  return outfile;
+const COMMON = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  // ws probes these optional native add-ons inside try/catch; they are not needed.
+  external: ['bufferutil', 'utf-8-validate'],
+  banner: { js: 'var __ksts_import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
+  logLevel: 'warning',
+  metafile: true,
+};
+
+/** Same text as wrapCommonJs in src/kube/load.ts (a unit test keeps them equal). */
+export function wrapCommonJs(code) {
+  return `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
+}
+
+/**
+ * Two bundles: kubectl-sts.cjs (CLI, commands, core, render) and kube.cjs (src/kube with
+ * client-node, undici, ws), which the main bundle loads only when a command talks to a cluster.
+ */
+export async function bundle(outDir = dist) {
+  const main = path.join(outDir, 'kubectl-sts.cjs');
+  const kube = path.join(outDir, 'kube.cjs');
+  const define = { __KSTS_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__ksts_import_meta_url' };
+  const m = await build({ ...COMMON, entryPoints: [path.join(root, 'src/main.ts')], outfile: main, define: { ...define, __KSTS_BUNDLED__: 'true' } });
+  const heavy = Object.keys(m.metafile.inputs).filter((f) => /node_modules\/(@kubernetes\/client-node|undici|ws)\//.test(f));
+  if (heavy.length) {
+    const who = Object.entries(m.metafile.inputs)
+      .filter(([, v]) => v.imports.some((i) => /src\/kube\/(create|client|config|exec)\.(ts|js)$/.test(i.path)))
+      .map(([f]) => f);
+    throw new Error(`the main bundle must not contain the API client (it slows every start); statically imported by: ${who.join(', ') || heavy[0]}. Use deps.kube() / loadKube() instead.`);
+  }
+  await build({ ...COMMON, entryPoints: [path.join(root, 'src/kube/create.ts')], outfile: kube, define });
+  return { main, kube };
+}
+
+/** V8 code cache for kube.cjs, made by the same Node that the SEA runs (host builds only). */
+export function kubeCodeCache(kubeFile, out) {
+  const code = fs.readFileSync(kubeFile, 'utf8');
+  const script = new vm.Script(wrapCommonJs(code), { filename: 'kube.cjs' });
+  fs.writeFileSync(out, script.createCachedData());
+  return out;
 }
 
 /**
  * Makes a SEA from `script` on the Node binary `nodeBinary` (a copy is written to `out`).
  * `codeCache` only when the target runs the same V8 as the builder (same version/platform/arch).
  * `postInject(out)` runs after injection (macOS re-signing in the release).
+ * `seaNode` makes the blob (default: this Node; it must be the same Node version as `nodeBinary`).
+ * `macho` marks a macOS target (default: `out` contains "darwin").
  */
-export function makeSea({ script, nodeBinary, out, codeCache, preInject, postInject }) {
+export function makeSea({ script, nodeBinary, out, codeCache, preInject, postInject, assets = {}, seaNode = process.execPath, macho = out.includes('darwin') }) {
   const work = fs.mkdtempSync(path.join(dist, '.sea-'));
   const blob = path.join(work, 'sea.blob');
   const config = path.join(work, 'sea-config.json');
   fs.writeFileSync(
     config,
-    JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false }),
+    JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false, assets }),
   );
-  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(seaNode, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   fs.copyFileSync(nodeBinary, out);
   fs.chmodSync(out, 0o755);
   if (preInject) preInject(out);
   const postject = path.join(root, 'node_modules/postject/dist/cli.js');
   const args = [postject, out, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE];
-  if (out.includes('darwin')) args.push('--macho-segment-name', 'NODE_SEA');
+  if (macho) args.push('--macho-segment-name', 'NODE_SEA');
   execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   if (postInject) postInject(out);
   fs.rmSync(work, { recursive: true, force: true });
@@ -90,10 +118,11 @@ export function stripElf(file) {
 
 async function main() {
   fs.mkdirSync(dist, { recursive: true });
-  const script = await bundle();
+  const { main: script, kube } = await bundle();
   if (process.argv.includes('--bundle-only')) return;
   const out = path.join(dist, 'kubectl-sts');
-  makeSea({ script, nodeBinary: nodeBinaryFor('linux', 'x64'), out, codeCache: true, preInject: stripElf });
+  const cache = kubeCodeCache(kube, path.join(dist, 'kube.cache'));
+  makeSea({ script, nodeBinary: nodeBinaryFor('linux', 'x64'), out, codeCache: true, preInject: stripElf, assets: { 'kube.cjs': kube, 'kube.cache': cache } });
   // The completion helper comes from the binary itself, so there is one source for it.
   execFileSync(out, ['completion', 'install', '--dir', dist], { stdio: 'ignore' });
   console.error(`built ${path.relative(root, out)} (${(fs.statSync(out).size / 1e6).toFixed(1)} MB)`);

@@ -13,6 +13,7 @@ import { colorEnabled, palette } from './render/color.js';
 import { makeSpinner } from './render/spinner.js';
 import { parseDuration } from './core/duration.js';
 import type { Kube } from './kube/index.js';
+import { loadKube } from './kube/load.js';
 
 export interface Io {
   argv: string[];
@@ -82,7 +83,7 @@ export function makeDeps(io: Io, args: GlobalArgs): Deps {
       if (!kube) {
         kube = io.kube
           ? io.kube(args)
-          : import('./kube/index.js').then((m) =>
+          : loadKube().then((m) =>
               m.createKube(
                 {
                   kubeconfig: args.kubeconfig,
@@ -158,7 +159,7 @@ async function complete(io: Io, words: string[]): Promise<number> {
     try {
       const flags = globalOptions(yargs(before)).help(false).version(false).parseSync() as unknown as GlobalArgs;
       const kube = await makeDeps(io, { ...flags, requestTimeout: '3s' }).kube();
-      const { Resources, resourcePath } = await import('./kube/index.js');
+      const { Resources, resourcePath } = await import('./kube/resources.js');
       const path = wantsNamespace ? resourcePath(Resources.namespaces) : resourcePath(Resources.statefulsets, { namespace: kube.namespace });
       const l = await kube.client.list<{ metadata: { name: string } }>(path);
       cands = l.items.map((i) => i.metadata.name);

@@ -14,6 +14,17 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * The binary carries two bundles (CLI and the lazily loaded API layer), each with its own copy
+ * of these classes. Instances are branded through the global symbol registry and `instanceof`
+ * checks the brand, so an error thrown in one bundle is recognised in the other.
+ */
+const BRAND = Symbol.for('kubectl-sts.error-kinds');
+
+function branded(x: unknown, kind: string): boolean {
+  return typeof x === 'object' && x !== null && Array.isArray((x as Record<symbol, unknown>)[BRAND]) && ((x as Record<symbol, string[]>)[BRAND]!).includes(kind);
+}
+
 /** An error that carries its exit code and a message written for a person. */
 export class CliError extends Error {
   readonly exitCode: ExitCodeValue;
@@ -24,6 +35,13 @@ export class CliError extends Error {
     this.name = 'CliError';
     this.exitCode = exitCode;
     this.hints = hints;
+    // Every class in the chain adds its name: new.target's prototype chain decides.
+    const kinds: string[] = [];
+    for (let p = new.target.prototype; p && p !== Error.prototype; p = Object.getPrototypeOf(p)) kinds.push(p.constructor.name);
+    Object.defineProperty(this, BRAND, { value: kinds, enumerable: false });
+  }
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return branded(x, this.name);
   }
 }
 

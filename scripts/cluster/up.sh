@@ -140,13 +140,17 @@ metadata:
 NODE
 done | "${KCTL[@]}" apply -f - >/dev/null
 
-# Pod exec runs the command locally (under pod-bin's wrappers). Namespaces may add their own ClusterExec.
+# Pod exec runs the command locally (under pod-bin's wrappers), told its pod's namespace by a
+# ClusterExec per namespace (KWOK uses the first that matches, so none may match everything):
+# this one for "default"; the tests and the demo add one for each namespace they create.
 "${KCTL[@]}" apply -f - >/dev/null <<EXEC
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterExec
 metadata:
-  name: default
+  name: ns-default
 spec:
+  selector:
+    matchNamespaces: [default]
   execs:
   - local:
       workDir: /tmp

@@ -44,6 +44,9 @@ export function exitCodeFromStatus(s: StatusLike): { exitCode: number; failure?:
   if (s.status === 'Success') return { exitCode: 0 };
   const cause = s.details?.causes?.find((c) => c.reason === 'ExitCode');
   if (cause?.message !== undefined && /^\d+$/.test(cause.message)) return { exitCode: Number(cause.message) };
+  // Some runtimes (KWOK's local exec among them) report a non-zero exit only inside the message.
+  const m = /exit status (\d+)/.exec(s.message ?? '');
+  if (m && !/executable file not found|no such file or directory/i.test(s.message ?? '')) return { exitCode: Number(m[1]) };
   return { exitCode: -1, failure: s.message ?? s.reason ?? 'command failed to start' };
 }
 
@@ -105,16 +108,4 @@ export function makeExec(kc: KubeConfig, server: string, context: string): ExecF
   };
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}
+export { mapBounded } from './concurrency.js';

@@ -1,11 +1,11 @@
 /**
- * The Kubernetes access layer, built once per invocation from the global flags. Commands get a
- * `Kube` through their deps (lazily: loading this module pulls in client-node) and never build
- * clients themselves.
+ * The Kubernetes access layer's public face. Everything exported here as a value is light (no
+ * client-node): commands may import it statically. The client itself is built by create.ts,
+ * which loadKube() (load.ts) loads on first use through deps.kube().
  */
-import { loadConfig, type ConnectionFlags } from './config.js';
-import { KubeClient } from './client.js';
-import { makeExec, type ExecFn } from './exec.js';
+import type { ConnectionFlags } from './config.js';
+import type { KubeClient } from './client.js';
+import type { ExecFn } from './exec.js';
 
 export interface Kube {
   client: KubeClient;
@@ -21,28 +21,9 @@ export interface KubeFlags extends ConnectionFlags {
   verbosity?: number;
 }
 
-export function createKube(flags: KubeFlags, log: (line: string) => void): Kube {
-  const cfg = loadConfig(flags);
-  const client = new KubeClient({
-    kc: cfg.kc,
-    server: cfg.server,
-    context: cfg.contextName,
-    timeoutMs: flags.requestTimeoutMs ?? 0,
-    verbosity: flags.verbosity ?? 0,
-    log,
-  });
-  return {
-    client,
-    exec: makeExec(cfg.kc, cfg.server, cfg.contextName),
-    namespace: cfg.namespace,
-    contextName: cfg.contextName,
-    server: cfg.server,
-  };
-}
-
-export { KubeClient } from './client.js';
-export type { DryRun, PatchType, Query, ListResult, WatchEvent } from './client.js';
-export { Resources, resourcePath } from './resources.js';
-export { observe, WaitTimeoutError } from './observe.js';
-export { patchWithRetry } from './update.js';
-export { mapBounded, type ExecFn, type ExecRequest, type ExecResult } from './exec.js';
+export type { KubeClient, DryRun, PatchType, Query, ListResult, WatchEvent, DeletePreconditions } from './client.js';
+export type { ExecFn, ExecRequest, ExecResult } from './exec.js';
+export { Resources, resourcePath, describePath } from './resources.js';
+export { observe, WaitTimeoutError, type Snapshot, type Source } from './observe.js';
+export { patchWithRetry, withPrecondition, type PatchPlan } from './update.js';
+export { mapBounded } from './concurrency.js';

@@ -50,7 +50,15 @@ export default async function setup(project: TestProject) {
     throw new Error(`the e2e cluster could not start (npm run cluster:up exited ${up.exitCode}):\n${up.all}`);
   }
   const kubeconfig = up.stdout.trim().split('\n').pop()!;
-  process.stderr.write(`[e2e] cluster ready in ${((Date.now() - started) / 1000).toFixed(0)}s; kubeconfig ${kubeconfig}\n`);
+  const reused = /already running/.test(up.stderr);
+  process.stderr.write(`[e2e] cluster ${reused ? 'reused' : 'started'} in ${((Date.now() - started) / 1000).toFixed(0)}s; kubeconfig ${kubeconfig}\n`);
   project.provide('kubeconfig', kubeconfig);
   project.provide('clusterKind', 'kwok');
+  // Locally a running cluster is kept for the next run (warm start); in CI the run cleans up after itself.
+  return async () => {
+    // Keep the component logs of this run (dist/cluster-logs) for a failure post-mortem.
+    const logs = path.join(path.dirname(kubeconfig), 'kwok', 'clusters', 'kubectl-sts', 'logs');
+    if (fs.existsSync(logs)) fs.cpSync(logs, path.join(root, 'dist', 'cluster-logs'), { recursive: true });
+    if (process.env.CI === 'true' && !reused) await execa('bash', [path.join(root, 'scripts/cluster/down.sh')], { reject: false });
+  };
 }

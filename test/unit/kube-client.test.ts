@@ -94,7 +94,7 @@ describe('KubeClient', () => {
 
   it('maps a 403 Status to an error naming verb, resource and namespace', async () => {
     handler = (_r, _u, _b, res) => json(res, 403, status(403, 'Forbidden', 'pods is forbidden: User "x" cannot list'));
-    const e = await client.list('/api/v1/namespaces/ns/pods').catch((x) => x);
+    const e: any = await client.list('/api/v1/namespaces/ns/pods').catch((x: any) => x);
     expect(e).toBeInstanceOf(KubeApiError);
     expect(e.message).toContain('you may not list pods in namespace "ns"');
     expect(e.hints.join(' ')).toContain('kubectl auth can-i list pods -n ns');
@@ -105,7 +105,7 @@ describe('KubeClient', () => {
       if (url.pathname.endsWith('/statefulsets/wbe')) return json(res, 404, status(404, 'NotFound', 'not found'));
       return json(res, 200, { metadata: { resourceVersion: '1' }, items: [{ metadata: { name: 'web' } }, { metadata: { name: 'mongo' } }] });
     };
-    const e = await client.getNamed('/apis/apps/v1/namespaces/ns/statefulsets/wbe').catch((x) => x);
+    const e: any = await client.getNamed('/apis/apps/v1/namespaces/ns/statefulsets/wbe').catch((x: any) => x);
     expect(e.message).toContain('statefulsets.apps "wbe" not found in namespace "ns"');
     expect(e.hints).toEqual(['Did you mean: web?']);
   });
@@ -128,7 +128,7 @@ describe('KubeClient', () => {
       currentContext: 'dead',
     });
     const dead = new KubeClient({ kc, server: `http://127.0.0.1:${closed}`, context: 'dead' });
-    const e = await dead.get('/version').catch((x) => x);
+    const e: any = await dead.get('/version').catch((x: any) => x);
     expect(e.message).toContain(`http://127.0.0.1:${closed} (context "dead") refused the connection`);
     expect(e.exitCode).toBe(3);
   });
@@ -141,7 +141,7 @@ describe('KubeClient', () => {
       contexts: [{ name: 'plain-http', cluster: 'c', user: 'u' }],
       currentContext: 'plain-http',
     });
-    const e = await new KubeClient({ kc, server: 'http://127.0.0.1:1', context: 'plain-http' }).get('/version').catch((x) => x);
+    const e: any = await new KubeClient({ kc, server: 'http://127.0.0.1:1', context: 'plain-http' }).get('/version').catch((x: any) => x);
     expect(e).toBeInstanceOf(KubeApiError);
     expect(e.message).toContain('context "plain-http"');
     expect(e.exitCode).toBe(3);
@@ -228,7 +228,7 @@ describe('observe (list + watch)', () => {
       }
       json(res, 200, { metadata: { resourceVersion: '1' }, items: [] });
     };
-    const e = await observe(client, { pods: { path: '/api/v1/pods' } }, () => undefined, { timeoutMs: 300 }).catch((x) => x);
+    const e: any = await observe(client, { pods: { path: '/api/v1/pods' } }, () => undefined, { timeoutMs: 300 }).catch((x: any) => x);
     expect(e).toBeInstanceOf(WaitTimeoutError);
   });
 });
