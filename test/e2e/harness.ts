@@ -6,7 +6,7 @@ import { execa, type Result } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
-import yaml from 'js-yaml';
+import { dump, loadAll } from 'js-yaml';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 export const kubeconfig = inject('kubeconfig');
@@ -54,11 +54,11 @@ export async function apply(manifest: string, namespace?: string): Promise<void>
 /** A fixture manifest from test/fixtures/manifests, as YAML text with `transform` applied to each document. */
 export function fixture(name: string, transform?: (doc: Record<string, any>) => Record<string, any> | undefined): string {
   const text = fs.readFileSync(path.join(root, 'test/fixtures/manifests', name), 'utf8');
-  const docs = yaml.loadAll(text).filter(Boolean) as Record<string, any>[];
+  const docs = loadAll(text).filter(Boolean) as Record<string, any>[];
   return docs
     .map((d) => (transform ? transform(d) : d))
     .filter(Boolean)
-    .map((d) => yaml.dump(d))
+    .map((d) => dump(d))
     .join('---\n');
 }
 
@@ -119,7 +119,7 @@ export async function createBoundPVs(
       claimRef: { namespace: ns, name: c },
     },
   }));
-  await apply(docs.map((d) => yaml.dump(d)).join('---\n'));
+  await apply(docs.map((d) => dump(d)).join('---\n'));
   return names;
 }
 
