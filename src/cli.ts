@@ -127,6 +127,14 @@ export function buildParser(io: Io, onResult: (r: CommandResult) => void): Argv<
     .demandCommand(1, `a command is required; see '${PROGRAM} --help'`)
     .wrap(Math.min(110, io.stdout.columns || 100))
     .epilogue(`Exit codes: 0 ok, 1 problems found or operation failed, 2 usage error, 3 cluster unreachable or credentials rejected.`)
+    // yargs renders the full help text before every command handler "in case it fails later"
+    // (usage.cacheHelpMessage); our failures never print help, so skip that work on every run.
+    .middleware((_argv, y) => {
+      const usage = (y as unknown as { getInternalMethods?: () => { getUsageInstance(): { cacheHelpMessage?: () => void } } })
+        .getInternalMethods?.()
+        .getUsageInstance();
+      if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => {};
+    }, true)
     .fail((msg, err) => {
       if (err) throw err;
       throw new UsageError(msg ?? 'invalid command line', [`See '${PROGRAM} --help'.`]);
