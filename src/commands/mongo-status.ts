@@ -1,0 +1,297 @@
+/**
+ * `kubectl sts mongo-status NAME`: MongoDB replica-set health for a StatefulSet. Execs the
+ * MongoDB shell (mongosh, else the legacy mongo shell) in a Ready pod — or in every pod with
+ * --each — to read rs.status() and rs.conf(), and reports members and problems. The password
+ * (from a Secret) is sent over the exec's stdin, never on a command line.
+ */
+import type { Argv } from 'yargs';
+import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
+import type { Deps } from '../deps.js';
+import type { ExecFn, Kube } from '../kube/index.js';
+import { CliError, ExitCode, UsageError } from '../errors.js';
+import type { Pod, Secret, StatefulSet } from '../core/types.js';
+import { isPodReady } from '../core/pods.js';
+import { selectorToString } from '../core/labels.js';
+import { parseDuration } from '../core/duration.js';
+import {
+  analyzeMongo,
+  isMissingExecutable,
+  setPods,
+  viewFromFailure,
+  viewFromProbe,
+  type MongoReport,
+  type MongoView,
+  type ViewContext,
+} from '../core/mongo.js';
+import { parseProbeOutput } from '../core/mongo-parse.js';
+import { PROBE_MARKER, probeCommand, probeStdin, type MongoShell, type ProbeOptions } from '../core/mongo-script.js';
+import { mongoStatusOutput, renderMongoStatus } from '../render/mongo.js';
+import { renderStructured } from '../render/output.js';
+
+export interface MongoStatusArgs {
+  name: string;
+  pod?: string | undefined;
+  each: boolean;
+  container?: string | undefined;
+  username?: string | undefined;
+  passwordFromSecret?: string | undefined;
+  authDb: string;
+  tls: boolean;
+  tlsCaFile?: string | undefined;
+  watch: boolean;
+  interval: string;
+  maxLag: string;
+  timeout: string;
+}
+
+const STS_PATH = (ns: string, name: string) => `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/statefulsets/${encodeURIComponent(name)}`;
+const PODS_PATH = (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`;
+const SECRET_PATH = (ns: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(name)}`;
+
+/** The container running mongod: -c, else the default-container annotation, one named mongo/mongod/mongodb, one whose command runs mongod, one with a mongo image, else the first. */
+export function pickContainer(pod: Pod, wanted?: string): string {
+  const cs = pod.spec.containers;
+  if (wanted) {
+    if (!cs.some((c) => c.name === wanted)) {
+      throw new UsageError(`pod ${pod.metadata.name} has no container "${wanted}"`, [`its containers: ${cs.map((c) => c.name).join(', ')}`]);
+    }
+    return wanted;
+  }
+  const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
+  if (annotated && cs.some((c) => c.name === annotated)) return annotated;
+  const byName = cs.find((c) => ['mongo', 'mongod', 'mongodb'].includes(c.name));
+  if (byName) return byName.name;
+  const byCommand = cs.find((c) => [...(c.command ?? []), ...(c.args ?? [])].some((a) => /(^|\/)mongod$/.test(a)));
+  if (byCommand) return byCommand.name;
+  const byImage = cs.find((c) => /(^|\/)(mongo|mongodb[\w-]*)(:|@|$)/.test(c.image ?? '') && !/sidecar/i.test(c.image ?? ''));
+  if (byImage) return byImage.name;
+  return cs[0]?.name ?? '';
+}
+
+/** The password from --password-from-secret NAME[/KEY] (and the username the Secret holds, if any). */
+async function readSecret(kube: Kube, ns: string, ref: string): Promise<{ password: string; username?: string }> {
+  const [name, key] = ref.split('/', 2) as [string, string | undefined];
+  if (!name) throw new UsageError('--password-from-secret needs NAME or NAME/KEY');
+  const secret = await kube.client.getNamed<Secret>(SECRET_PATH(ns, name));
+  const data = secret.data ?? {};
+  const keys = Object.keys(data).sort();
+  const decode = (k: string) => Buffer.from(data[k]!, 'base64').toString('utf8').replace(/\r?\n$/, '');
+  let pick = key;
+  if (!pick) {
+    const passwordKeys = keys.filter((k) => /password/i.test(k));
+    if (keys.length === 1) pick = keys[0];
+    else if (keys.includes('password')) pick = 'password';
+    else if (passwordKeys.length === 1) pick = passwordKeys[0];
+  }
+  if (!pick || !(pick in data)) {
+    throw new CliError(
+      key ? `secret ${ns}/${name} has no key "${key}"` : `secret ${ns}/${name} has several keys; say which holds the password`,
+      ExitCode.Problems,
+      [`its keys: ${keys.join(', ') || '<none>'}`, `use --password-from-secret ${name}/KEY`],
+    );
+  }
+  const out: { password: string; username?: string } = { password: decode(pick) };
+  const userKey = keys.find((k) => k === 'username' || k === 'user');
+  if (userKey) out.username = decode(userKey);
+  return out;
+}
+
+interface ProbeTarget {
+  pod: Pod;
+  container: string;
+}
+
+function redact(text: string, secret: string | undefined): string {
+  return secret ? text.split(secret).join('***') : text;
+}
+
+/** Asks one pod: mongosh first, the legacy mongo shell when mongosh is not installed. */
+export async function probePod(
+  exec: ExecFn,
+  ns: string,
+  target: ProbeTarget,
+  o: ProbeOptions & { password?: string | undefined; timeoutMs: number },
+): Promise<MongoView> {
+  const ctx: ViewContext = { pod: target.pod.metadata.name, container: target.container, username: o.username, authDb: o.authDb ?? 'admin' };
+  const stdin = probeStdin(o.password);
+  let shells: MongoShell[] = ['mongosh', 'mongo'];
+  if (stdin !== undefined) {
+    // With a password on stdin, find the shell first with a plain `--version`: when an executable is
+    // missing, some exec paths drop the connection while stdin is still being sent, hiding the reason.
+    const found: MongoShell[] = [];
+    for (const shell of shells) {
+      const v = await exec({ namespace: ns, pod: ctx.pod, container: target.container, command: [shell, '--version'], timeoutMs: o.timeoutMs });
+      if (!isMissingExecutable(v)) {
+        found.push(shell);
+        break;
+      }
+    }
+    shells = found;
+  }
+  for (const shell of shells) {
+    const command = probeCommand(shell, o);
+    const r = await exec({
+      namespace: ns,
+      pod: ctx.pod,
+      container: target.container,
+      command,
+      ...(stdin !== undefined ? { stdin } : {}),
+      timeoutMs: o.timeoutMs,
+    });
+    const stdout = redact(r.stdout, o.password);
+    const stderr = redact(r.stderr, o.password);
+    // Runtimes echo the command line in their errors: keep the script out of messages.
+    const script = command[command.length - 1]!;
+    const failure = r.failure !== undefined ? redact(r.failure.split(script).join('<probe script>'), o.password) : undefined;
+    let out;
+    try {
+      out = parseProbeOutput(stdout, PROBE_MARKER);
+    } catch (e) {
+      return { pod: ctx.pod, shell, error: { kind: 'query-failed', message: `pod ${ctx.pod}: ${(e as Error).message}` } };
+    }
+    if (out) return viewFromProbe(out, ctx, shell);
+    if (r.timedOut) {
+      return { pod: ctx.pod, shell, error: { kind: 'unreachable', message: `${shell} in pod ${ctx.pod} gave no answer within ${o.timeoutMs / 1000}s` } };
+    }
+    if (isMissingExecutable({ exitCode: r.exitCode, stderr, failure })) continue;
+    return viewFromFailure(stderr, failure, r.exitCode, ctx, shell);
+  }
+  return {
+    pod: ctx.pod,
+    error: {
+      kind: 'no-shell',
+      message: `neither mongosh nor the legacy mongo shell is installed in container ${target.container} of pod ${ctx.pod}; pick the container running mongod with -c`,
+    },
+  };
+}
+
+interface Plan {
+  kube: Kube;
+  ns: string;
+  maxLagMs: number;
+  timeoutMs: number;
+  probe: ProbeOptions & { password?: string | undefined };
+}
+
+/** One round: read the set and its pods, ask the chosen pod(s), analyze. */
+async function collect(plan: Plan, args: MongoStatusArgs): Promise<MongoReport> {
+  const { kube, ns } = plan;
+  const sts = await kube.client.getNamed<StatefulSet>(STS_PATH(ns, args.name));
+  const selector = selectorToString(sts.spec.selector);
+  const list = await kube.client.list<Pod>(PODS_PATH(ns), selector ? { labelSelector: selector } : {});
+  const pods = setPods(sts, list.items);
+  let targets: Pod[];
+  if (args.pod) {
+    const p = pods.find((x) => x.metadata.name === args.pod);
+    if (!p) {
+      throw new CliError(`pod ${args.pod} is not a pod of statefulset ${ns}/${sts.metadata.name}`, ExitCode.Problems, [
+        `its pods: ${pods.map((x) => x.metadata.name).join(', ') || '<none>'}`,
+      ]);
+    }
+    targets = [p];
+  } else if (args.each) {
+    targets = pods.filter((p) => p.status?.phase === 'Running');
+  } else {
+    const ready = pods.find(isPodReady);
+    targets = ready ? [ready] : [];
+  }
+  if (targets.length === 0) {
+    throw new CliError(`statefulset ${ns}/${sts.metadata.name} has no ${args.each ? 'Running' : 'Ready'} pod to ask`, ExitCode.Problems, [
+      pods.length ? `name one with --pod (its pods: ${pods.map((p) => p.metadata.name).join(', ')})` : 'the set has no pods',
+    ]);
+  }
+  const views: MongoView[] = [];
+  for (const pod of targets) {
+    views.push(await probePod(kube.exec, ns, { pod, container: pickContainer(pod, args.container) }, { ...plan.probe, timeoutMs: plan.timeoutMs }));
+  }
+  return analyzeMongo({ sts, pods: list.items, namespace: ns, views, maxLagMs: plan.maxLagMs });
+}
+
+function format(report: MongoReport, args: MongoStatusArgs & GlobalArgs, deps: Deps): string {
+  if (args.output === 'json' || args.output === 'yaml') return renderStructured(mongoStatusOutput(report), args.output);
+  if (args.output === 'name') return `${report.members.map((m) => m.pod ? `pod/${m.pod}` : '').filter(Boolean).join('\n')}\n`;
+  return renderMongoStatus(report, { wide: args.output === 'wide', color: deps.color });
+}
+
+function durationFlag(flag: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new UsageError(`--${flag}: ${(e as Error).message}`);
+  }
+}
+
+export const mongoStatusCommand = defineCommand<MongoStatusArgs>({
+  command: 'mongo-status <name>',
+  describe: 'MongoDB replica-set health for a StatefulSet, member by member (runs mongosh in a pod)',
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', demandOption: true, describe: 'StatefulSet running mongod --replSet' })
+      .option('pod', { type: 'string', describe: 'Pod to ask (default: the first Ready pod)' })
+      .option('each', { type: 'boolean', default: false, describe: "Ask every Running pod for its own view (finds split brain)" })
+      .option('container', { alias: 'c', type: 'string', describe: 'Container running mongod (default: the one named mongo/mongod or running mongod)' })
+      .option('username', { type: 'string', describe: 'Authenticate as this user (default: the Secret\'s "username" key, if any)' })
+      .option('password-from-secret', { type: 'string', describe: 'Secret NAME[/KEY] holding the password; sent over stdin, never on a command line' })
+      .option('auth-db', { type: 'string', default: 'admin', describe: 'Authentication database' })
+      .option('tls', { type: 'boolean', default: false, describe: 'Connect to mongod with TLS (passes --tls to the shell)' })
+      .option('tls-ca-file', { type: 'string', describe: 'CA file inside the container (passes --tlsCAFile; implies --tls)' })
+      .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Refresh in place until interrupted' })
+      .option('interval', { type: 'string', default: '5s', describe: 'Refresh interval for --watch' })
+      .option('max-lag', { type: 'string', default: '10s', describe: 'Report members further behind the primary than this (delayed members: beyond their delay)' })
+      .option('timeout', { type: 'string', default: '30s', describe: 'Time to wait for the shell in each pod' })
+      .example('kubectl sts mongo-status mongo', 'Members of the replica set run by StatefulSet mongo, and what is wrong')
+      .example('kubectl sts mongo-status mongo --each', "Ask every pod for its view (e.g. two primaries after a partition)")
+      .example('kubectl sts mongo-status mongo --username admin --password-from-secret mongo-auth/password', 'Log in first')
+      .example('kubectl sts mongo-status mongo -o json', 'Members and findings as JSON') as unknown as Argv<MongoStatusArgs>,
+  run: async (args: MongoStatusArgs & GlobalArgs, deps: Deps): Promise<CommandResult> => {
+    if (args.allNamespaces) throw new UsageError('mongo-status works on one StatefulSet: use -n NAMESPACE, not -A');
+    if (args.each && args.pod) throw new UsageError('--each and --pod are exclusive: --each asks every pod');
+    if (args.username !== undefined && !args.passwordFromSecret) {
+      throw new UsageError('--username needs --password-from-secret NAME[/KEY] (the password is read from a Secret, never from the command line)');
+    }
+    const maxLagMs = durationFlag('max-lag', args.maxLag);
+    const timeoutMs = durationFlag('timeout', args.timeout);
+    const intervalMs = durationFlag('interval', args.interval);
+    const kube = await deps.kube();
+    const ns = args.namespace ?? kube.namespace;
+    const probe: Plan['probe'] = { authDb: args.authDb, tls: args.tls || Boolean(args.tlsCaFile) };
+    if (args.tlsCaFile) probe.tlsCaFile = args.tlsCaFile;
+    if (args.passwordFromSecret) {
+      const s = await readSecret(kube, ns, args.passwordFromSecret);
+      const username = args.username ?? s.username;
+      if (!username) {
+        throw new UsageError(`--password-from-secret ${args.passwordFromSecret}: say which user logs in with --username (the Secret has no "username" key)`);
+      }
+      probe.username = username;
+      probe.password = s.password;
+    }
+    const plan: Plan = { kube, ns, maxLagMs, timeoutMs, probe };
+    const exitOf = (r: MongoReport) => (r.findings.length ? ExitCode.Problems : ExitCode.Ok);
+
+    if (!args.watch) {
+      const spinner = await deps.spinner();
+      spinner.start(`asking ${args.each ? 'every pod' : args.pod ?? 'a Ready pod'} of ${args.name} for rs.status()`);
+      try {
+        const report = await collect(plan, args);
+        return { output: format(report, args, deps), exitCode: exitOf(report) };
+      } finally {
+        spinner.stop();
+      }
+    }
+    let exitCode: number = ExitCode.Ok;
+    while (!deps.signal.aborted) {
+      const report = await collect(plan, args);
+      exitCode = exitOf(report);
+      const stamp = new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+      const body = format(report, args, deps);
+      const clear = deps.interactive && !(args.output === 'json' || args.output === 'yaml') ? '\u001b[H\u001b[2J' : '';
+      deps.write(`${clear}${args.output === 'json' || args.output === 'yaml' ? '' : `Every ${args.interval}: kubectl sts mongo-status ${args.name}   ${stamp}\n\n`}${body}`);
+      try {
+        await deps.sleep(intervalMs, deps.signal);
+      } catch {
+        break;
+      }
+    }
+    return { output: '', exitCode };
+  },
+});

@@ -1,0 +1,148 @@
+/** `kubectl sts mongo-status` output: the member table with findings, and the -o json|yaml shape. */
+import type { Palette } from './color.js';
+import { renderTable } from './table.js';
+import { humanDuration } from '../core/duration.js';
+import type { Finding, MemberRow, MongoReport, ViewSummary } from '../core/mongo.js';
+
+/** The documented -o json|yaml shape. Durations are in seconds (fractions for heartbeats and lag). */
+export interface MongoStatusOutput {
+  statefulSet: string;
+  namespace: string;
+  replicaSet: string | null;
+  /** The pod whose rs.status() the members come from. */
+  source: string | null;
+  primary: string | null;
+  configVersion: number | null;
+  votingMembers: number;
+  members: {
+    id: number;
+    host: string;
+    pod: string | null;
+    hostMatch: MemberRow['hostMatch'];
+    state: string;
+    health: MemberRow['health'];
+    self: boolean;
+    uptimeSeconds: number | null;
+    lastHeartbeatAgeSeconds: number | null;
+    lagSeconds: number | null;
+    syncSource: string | null;
+    votes: number;
+    priority: number;
+    pingMs: number | null;
+    arbiter: boolean;
+    hidden: boolean;
+    delaySeconds: number;
+    message: string | null;
+  }[];
+  views: ViewSummary[];
+  findings: Finding[];
+}
+
+export function mongoStatusOutput(r: MongoReport): MongoStatusOutput {
+  const sec = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms) / 1000);
+  return {
+    statefulSet: r.statefulSet,
+    namespace: r.namespace,
+    replicaSet: r.replicaSet ?? null,
+    source: r.source ?? null,
+    primary: r.primary ?? null,
+    configVersion: r.configVersion ?? null,
+    votingMembers: r.votingMembers,
+    members: r.members.map((m) => ({
+      id: m.id,
+      host: m.host,
+      pod: m.pod ?? null,
+      hostMatch: m.hostMatch,
+      state: m.state,
+      health: m.health,
+      self: m.self,
+      uptimeSeconds: m.uptimeSeconds ?? null,
+      lastHeartbeatAgeSeconds: sec(m.lastHeartbeatAgeMs),
+      lagSeconds: sec(m.lagMs),
+      syncSource: m.syncSource ?? null,
+      votes: m.votes,
+      priority: m.priority,
+      pingMs: m.pingMs ?? null,
+      arbiter: m.arbiter,
+      hidden: m.hidden,
+      delaySeconds: m.delaySeconds,
+      message: m.message ?? null,
+    })),
+    views: r.views,
+    findings: r.findings,
+  };
+}
+
+function stateCell(m: MemberRow, c: Palette): string {
+  const tags = [m.hidden ? 'hidden' : '', m.delaySeconds ? `delay ${m.delaySeconds}s` : ''].filter(Boolean);
+  const text = tags.length ? `${m.state} (${tags.join(', ')})` : m.state;
+  if (m.state === 'PRIMARY') return c.green(text);
+  if (m.state === 'SECONDARY' || m.state === 'ARBITER') return text;
+  return c.red(text);
+}
+
+function lagCell(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  if (ms < 1000) return '0s';
+  return humanDuration(ms);
+}
+
+function heartbeatCell(m: MemberRow): string {
+  if (m.self) return 'self';
+  if (m.lastHeartbeatAgeMs === undefined) return '-';
+  return `${(m.lastHeartbeatAgeMs / 1000).toFixed(1)}s`;
+}
+
+export function renderMongoStatus(r: MongoReport, o: { wide: boolean; color: Palette }): string {
+  const c = o.color;
+  const lines: string[] = [];
+  const asked = r.views.map((v) => `${v.pod}${v.shell ? ` (${v.shell}${v.version ? ` ${v.version}` : ''})` : ''}`).join(', ');
+  lines.push(
+    `Replica set ${r.replicaSet ?? '<unknown>'} of StatefulSet ${r.namespace}/${r.statefulSet}` +
+      (r.primary ? `, primary ${r.primary}` : '') +
+      (r.configVersion !== undefined ? `, config version ${r.configVersion}` : '') +
+      (asked ? `; asked ${asked}` : ''),
+  );
+  if (r.members.length) {
+    const headers = ['member', 'pod', 'state', 'health', 'uptime', 'heartbeat', 'lag', 'sync source', 'votes', 'priority', 'ping'];
+    if (o.wide) headers.unshift('id');
+    if (o.wide) headers.push('message');
+    const rows = r.members.map((m) => {
+      const row: (string | number)[] = [
+        m.host,
+        m.pod ?? '<none>',
+        stateCell(m, c),
+        m.health === 'down' ? c.red('down') : m.health,
+        m.uptimeSeconds !== undefined ? humanDuration(m.uptimeSeconds * 1000) : '-',
+        heartbeatCell(m),
+        lagCell(m.lagMs),
+        m.syncSource ?? '-',
+        m.votes,
+        m.priority,
+        m.pingMs !== undefined ? `${m.pingMs}ms` : '-',
+      ];
+      if (o.wide) row.unshift(m.id);
+      if (o.wide) row.push(m.message ?? '');
+      return row;
+    });
+    lines.push('', renderTable(headers, rows).trimEnd());
+  }
+  const split = r.views.length > 1;
+  if (split) {
+    lines.push('', 'Views:');
+    for (const v of r.views) {
+      lines.push(`  ${v.pod}: ${v.error ? c.red('no answer') : `${v.selfState ?? '?'}, sees primary ${v.primary ?? 'none'}`}`);
+    }
+  }
+  lines.push('');
+  if (r.findings.length === 0) {
+    lines.push(c.green('No problems found.'));
+  } else {
+    lines.push(`${r.findings.length} problem${r.findings.length === 1 ? '' : 's'} found:`);
+    for (const f of r.findings) {
+      lines.push(`  ${c.red('✗')} ${f.message}`);
+      if (f.fix) lines.push(`      fix: ${f.fix}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
