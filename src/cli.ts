@@ -129,12 +129,13 @@ export function buildParser(io: Io, onResult: (r: CommandResult) => void): Argv<
     .epilogue(`Exit codes: 0 ok, 1 problems found or operation failed, 2 usage error, 3 cluster unreachable or credentials rejected.`)
     // yargs renders the full help text before every command handler "in case it fails later"
     // (usage.cacheHelpMessage); our failures never print help, so skip that work on every run.
-    .middleware((_argv, y) => {
-      const usage = (y as unknown as { getInternalMethods?: () => { getUsageInstance(): { cacheHelpMessage?: () => void } } })
+    // (@types/yargs describes middleware with one argument; yargs passes the instance second.)
+    .middleware(((_argv: unknown, y: unknown) => {
+      const usage = (y as { getInternalMethods?: () => { getUsageInstance(): { cacheHelpMessage?: () => void } } })
         .getInternalMethods?.()
         .getUsageInstance();
       if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => {};
-    }, true)
+    }) as never, true)
     .fail((msg, err) => {
       if (err) throw err;
       throw new UsageError(msg ?? 'invalid command line', [`See '${PROGRAM} --help'.`]);

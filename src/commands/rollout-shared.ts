@@ -1,0 +1,208 @@
+/**
+ * What the `kubectl sts rollout` forms share: API access (loaded lazily), reading and patching
+ * the set with a resourceVersion precondition, confirmations, and the watch-based wait for the
+ * pods of a partition.
+ */
+import type { Deps } from '../deps.js';
+import type { Kube, KubeClient } from '../kube/index.js';
+import type { KubeEvent, Pod, StatefulSet } from '../core/types.js';
+import { AbortedError, CliError, ExitCode, UsageError, isConflict } from '../errors.js';
+import { selectorToString } from '../core/labels.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { describePodState, lastEventLine, waitProgress, type WaitProgress, type WaitTarget } from '../core/rollout.js';
+import type { GlobalArgs } from './command.js';
+
+export type DryRunMode = 'none' | 'client' | 'server';
+export type KubeModule = typeof import('../kube/index.js');
+
+export interface Ctx {
+  kube: Kube;
+  k: KubeModule;
+  client: KubeClient;
+  ns: string;
+  name: string;
+  stsPath: string;
+  /** requestCount when the command started, to report what it cost. */
+  startCount: number;
+}
+
+export async function context(args: GlobalArgs & { name?: string | undefined }, deps: Deps): Promise<Ctx> {
+  if (!args.name) throw new UsageError('a StatefulSet name is required', ['Usage: kubectl sts rollout NAME --step [N] | --to P | --auto   (see kubectl sts rollout --help)']);
+  if (args.allNamespaces) throw new UsageError('rollout works on one StatefulSet: use -n NAMESPACE instead of -A');
+  const kube = await deps.kube();
+  const k = await import('../kube/index.js');
+  const ns = kube.namespace;
+  return {
+    kube,
+    k,
+    client: kube.client,
+    ns,
+    name: args.name,
+    stsPath: k.resourcePath(k.Resources.statefulsets, { namespace: ns, name: args.name }),
+    startCount: kube.client.requestCount,
+  };
+}
+
+export function requestsSince(ctx: Ctx): number {
+  return ctx.client.requestCount - ctx.startCount;
+}
+
+export function podsPath(ctx: Ctx): string {
+  return ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns });
+}
+
+export function podQuery(sts: StatefulSet): { labelSelector: string } {
+  return { labelSelector: selectorToString(sts.spec.selector) };
+}
+
+export async function listPods(ctx: Ctx, sts: StatefulSet): Promise<Pod[]> {
+  return (await ctx.client.list<Pod>(podsPath(ctx), podQuery(sts))).items;
+}
+
+export function parseDryRun(v: string | undefined): DryRunMode {
+  if (v === undefined || v === 'none' || v === 'false') return 'none';
+  if (v === '' || v === 'client' || v === 'true') return 'client';
+  if (v === 'server') return 'server';
+  throw new UsageError(`--dry-run must be "none", "client" or "server", not "${v}"`);
+}
+
+export function parseDurationFlag(flag: string, v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    throw new UsageError(`--${flag}: ${(e as Error).message}`);
+  }
+}
+
+/** `-n NS` as the user should type it in a follow-up command. */
+export function nsFlag(ctx: Ctx): string {
+  return `-n ${ctx.ns}`;
+}
+
+/**
+ * Read-modify-write of the set: `plan` sees the current object and returns the patch (or a
+ * result that needs no patch); the patch carries metadata.resourceVersion, and a 409 re-reads
+ * and re-plans (up to 5 times). The first read is a getNamed (404 lists close names).
+ */
+export async function patchSet<P extends { patch?: Record<string, unknown> | undefined; type?: 'merge' | 'strategic' }>(
+  ctx: Ctx,
+  plan: (current: StatefulSet) => P,
+  dryRun: DryRunMode,
+  first?: StatefulSet,
+): Promise<{ before: StatefulSet; after: StatefulSet | undefined; plan: P; body: Record<string, unknown> | undefined }> {
+  let current = first ?? (await ctx.client.getNamed<StatefulSet>(ctx.stsPath));
+  for (let attempt = 1; ; attempt++) {
+    const p = plan(current);
+    if (!p.patch) return { before: current, after: undefined, plan: p, body: undefined };
+    const meta = (p.patch.metadata as Record<string, unknown> | undefined) ?? {};
+    const body = { ...p.patch, metadata: { ...meta, resourceVersion: current.metadata.resourceVersion } };
+    if (dryRun === 'client') return { before: current, after: undefined, plan: p, body };
+    try {
+      const after = await ctx.client.patch<StatefulSet>(ctx.stsPath, body, p.type ?? 'merge', dryRun === 'server' ? 'server' : 'none');
+      return { before: current, after, plan: p, body };
+    } catch (e) {
+      if (!isConflict(e) || attempt >= 5) throw e;
+      current = await ctx.client.get<StatefulSet>(ctx.stsPath);
+    }
+  }
+}
+
+/** Asks before a disruptive change unless --yes; refuses without a terminal. */
+export async function confirmChange(deps: Deps, yes: boolean | undefined, what: string, lines: string[]): Promise<void> {
+  if (yes) return;
+  if (!deps.interactive) {
+    throw new CliError(`refusing to ${what} without confirmation (stdin is not a terminal)`, ExitCode.Problems, [...lines, 'Pass --yes to proceed.']);
+  }
+  for (const l of lines) deps.log(l);
+  if (!(await deps.confirm(`${what}?`))) throw new AbortedError('aborted: nothing was changed');
+}
+
+export function isTimeout(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'WaitTimeoutError';
+}
+
+export function isAbort(e: unknown, deps: Deps): boolean {
+  return deps.signal.aborted || (e as { name?: string })?.name === 'AbortError';
+}
+
+export type WaitOutcome =
+  | { kind: 'done'; sts: StatefulSet; pods: Pod[]; waitedMs: number }
+  | { kind: 'timeout'; sts: StatefulSet; pods: Pod[]; waitingOn: WaitProgress['waitingOn']; waitedMs: number }
+  | { kind: 'interrupted'; waitingOn: WaitProgress['waitingOn']; waitedMs: number };
+
+/**
+ * Waits, by list+watch (no polling), until every pod in `target.ordinals` runs the update
+ * revision and is available. `sts` is the patch response: when the controller had already
+ * observed the template (only the partition changed), its updateRevision is final and only pods
+ * are watched; otherwise the set is watched too. A spinner names the pod waited on.
+ */
+export async function waitForPartition(
+  ctx: Ctx,
+  deps: Deps,
+  sts: StatefulSet,
+  target: WaitTarget,
+  o: { timeoutMs: number; templateObserved: boolean; label: string },
+): Promise<WaitOutcome> {
+  const started = deps.now();
+  const spinner = await deps.spinner();
+  let latest = sts;
+  let last: WaitProgress | undefined;
+  let lastPods: Pod[] = [];
+  const stsSource = {
+    path: ctx.k.resourcePath(ctx.k.Resources.statefulsets, { namespace: ctx.ns }),
+    query: { fieldSelector: `metadata.name=${ctx.name}` },
+  };
+  const text = (p: WaitProgress) =>
+    `${o.label}: ${p.doneCount}/${p.total} updated${p.waitingOn ? `; waiting for ${p.waitingOn.name}: ${p.waitingOn.reason}` : ''}`;
+  spinner.start(`${o.label}: waiting for ${target.ordinals.length} pods`);
+  try {
+    for (;;) {
+      const remaining = o.timeoutMs ? o.timeoutMs - (deps.now() - started) : 0;
+      if (o.timeoutMs && remaining <= 0) throw new ctx.k.WaitTimeoutError(o.timeoutMs);
+      const decide = (snap: Record<string, Map<string, unknown>>) => {
+        if (snap.sts) {
+          const s = [...snap.sts.values()][0] as StatefulSet | undefined;
+          if (s) latest = s;
+        }
+        lastPods = [...snap.pods!.values()] as Pod[];
+        const p = waitProgress(latest, lastPods, target, deps.now());
+        last = p;
+        spinner.update(text(p));
+        if (p.done) return 'done' as const;
+        // Every pod left is Ready and only minReadySeconds remains: no event will come, so sleep it out.
+        if (p.availableAt !== undefined) return 'later' as const;
+        return undefined;
+      };
+      const sources: Record<string, { path: string; query?: Record<string, string> }> = { pods: { path: podsPath(ctx), query: podQuery(sts) } };
+      if (!o.templateObserved) sources.sts = stsSource;
+      const r = await ctx.k.observe(ctx.client, sources, decide as never, { timeoutMs: remaining > 0 ? remaining : 0, signal: deps.signal });
+      if (r === 'done') {
+        spinner.stop();
+        return { kind: 'done', sts: latest, pods: lastPods, waitedMs: deps.now() - started };
+      }
+      const wait = Math.max(0, (last?.availableAt ?? deps.now()) - deps.now()) + 50;
+      await deps.sleep(o.timeoutMs ? Math.min(wait, Math.max(1, o.timeoutMs - (deps.now() - started))) : wait, deps.signal);
+    }
+  } catch (e) {
+    spinner.stop();
+    if (isTimeout(e)) return { kind: 'timeout', sts: latest, pods: lastPods, waitingOn: last?.waitingOn, waitedMs: deps.now() - started };
+    if (isAbort(e, deps)) return { kind: 'interrupted', waitingOn: last?.waitingOn, waitedMs: deps.now() - started };
+    throw e;
+  }
+}
+
+/** Why a pod is stuck, with its newest event (one extra LIST, only on this failure path). */
+export async function stuckDetail(ctx: Ctx, pod: Pod | undefined, podName: string, fallback: string): Promise<{ reason: string; lastEvent?: string | undefined }> {
+  const reason = pod ? describePodState(pod) : fallback;
+  try {
+    const evs = await ctx.client.list<KubeEvent>(ctx.k.resourcePath(ctx.k.Resources.events, { namespace: ctx.ns }), {
+      fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${podName}`,
+    });
+    const mine = pod?.metadata.uid ? evs.items.filter((e) => !e.involvedObject?.uid || e.involvedObject.uid === pod.metadata.uid) : evs.items;
+    return { reason, lastEvent: lastEventLine(mine) };
+  } catch {
+    return { reason };
+  }
+}
+
+export { formatDuration };

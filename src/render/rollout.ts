@@ -1,0 +1,302 @@
+/** Text and the documented -o json|yaml shapes of `kubectl sts rollout ...`. */
+import { createTwoFilesPatch } from 'diff';
+import { dump } from 'js-yaml';
+import type { PodRow, RevisionEntry, RolloutStatus, SetFacts } from '../core/rollout.js';
+import { normalizedTemplate } from '../core/rollout.js';
+import type { PodTemplateSpec } from '../core/types.js';
+import { age } from '../core/duration.js';
+import { renderTable } from './table.js';
+import type { Palette } from './color.js';
+
+// ---------------------------------------------------------------- json shapes
+
+export interface RolloutPodOutput {
+  ordinal: number;
+  name: string;
+  exists: boolean;
+  revision: string;
+  /** update | current | other | unknown (see README). */
+  revisionKind: string;
+  updated: boolean;
+  inPartition: boolean;
+  ready: boolean;
+  available: boolean;
+  phase: string;
+  terminating: boolean;
+  restarts: number;
+  node: string;
+  created?: string | undefined;
+  condemned: boolean;
+}
+
+export interface RolloutStatusOutput {
+  kind: 'RolloutStatus';
+  namespace: string;
+  name: string;
+  strategy: string;
+  partition: number;
+  replicas: number;
+  ordinalsStart: number;
+  podManagementPolicy: string;
+  minReadySeconds: number;
+  held: boolean;
+  deleting: boolean;
+  currentRevision: string;
+  updateRevision: string;
+  generation: number;
+  observedGeneration: number;
+  counts: RolloutStatus['counts'];
+  maxUnavailable: { value?: number | string | undefined; effective: number; honoured: boolean; note: string };
+  state: string;
+  message: string;
+  pods: RolloutPodOutput[];
+}
+
+export interface RolloutStepOutput {
+  kind: 'RolloutStep';
+  namespace: string;
+  name: string;
+  mode: 'step' | 'to' | 'auto' | 'hold' | 'delete-pods';
+  dryRun?: 'client' | 'server' | undefined;
+  /** ok: done as asked; noop: nothing to change; stopped: a pod failed (timeout, restart); interrupted: Ctrl-C. */
+  result: 'ok' | 'noop' | 'stopped' | 'interrupted' | 'planned';
+  partition: { from: number; to: number };
+  steps: { partition: number; pods: string[]; waitedMs: number }[];
+  message: string;
+  notes: string[];
+  patch?: Record<string, unknown> | undefined;
+  stuck?: { pod: string; reason: string; lastEvent?: string | undefined } | undefined;
+  /** The command that continues from here, when the rollout is not finished. */
+  continueWith?: string | undefined;
+  /** API requests this command sent (watches count once each). */
+  requests: number;
+  status?: RolloutStatusOutput | undefined;
+}
+
+export interface RolloutHistoryOutput {
+  kind: 'RolloutHistory';
+  namespace: string;
+  name: string;
+  revisions: {
+    revision: number;
+    name: string;
+    changeCause: string;
+    images: string[];
+    current: boolean;
+    update: boolean;
+    pods: string[];
+    created?: string | undefined;
+    template?: PodTemplateSpec | undefined;
+  }[];
+}
+
+export interface RolloutUndoOutput {
+  kind: 'RolloutUndo';
+  namespace: string;
+  name: string;
+  dryRun?: 'client' | 'server' | undefined;
+  result: 'ok' | 'noop' | 'planned';
+  from?: { revision: number; name: string } | undefined;
+  to?: { revision: number; name: string } | undefined;
+  deletedPods: string[];
+  notes: string[];
+  message: string;
+  diff: string;
+  requests: number;
+}
+
+export interface RolloutDiffOutput {
+  kind: 'RolloutDiff';
+  namespace: string;
+  name: string;
+  from: { revision: number; name: string };
+  to: { revision: number; name: string };
+  changed: boolean;
+  diff: string;
+}
+
+// ---------------------------------------------------------------- status
+
+export function statusOutput(s: RolloutStatus): RolloutStatusOutput {
+  const f = s.facts;
+  return {
+    kind: 'RolloutStatus',
+    namespace: f.namespace,
+    name: f.name,
+    strategy: f.strategy,
+    partition: f.partition,
+    replicas: f.replicas,
+    ordinalsStart: f.start,
+    podManagementPolicy: f.podManagementPolicy,
+    minReadySeconds: f.minReadySeconds,
+    held: f.held,
+    deleting: f.deleting,
+    currentRevision: f.currentRevision,
+    updateRevision: f.updateRevision,
+    generation: f.generation,
+    observedGeneration: f.observedGeneration,
+    counts: s.counts,
+    maxUnavailable: { value: f.maxUnavailable.raw, effective: f.maxUnavailable.effective, honoured: f.maxUnavailable.gateOn, note: f.maxUnavailable.note },
+    state: s.state,
+    message: s.message,
+    pods: s.pods.map((p) => ({
+      ordinal: p.ordinal,
+      name: p.name,
+      exists: p.exists,
+      revision: p.revision,
+      revisionKind: p.kind,
+      updated: p.updated,
+      inPartition: p.inPartition,
+      ready: p.ready,
+      available: p.available,
+      phase: p.phase,
+      terminating: p.terminating,
+      restarts: p.restarts,
+      node: p.node,
+      created: p.created,
+      condemned: p.condemned,
+    })),
+  };
+}
+
+/** `<set>-<hash>` -> the hash, to keep columns short. */
+export function shortRevision(name: string, setName: string): string {
+  return name.startsWith(`${setName}-`) ? name.slice(setName.length + 1) : name;
+}
+
+export function strategyLine(f: SetFacts): string {
+  if (f.strategy === 'OnDelete') return 'OnDelete (pods change only when deleted)';
+  const last = f.start + f.replicas - 1;
+  const from = f.start + f.partition;
+  const scope = f.replicas === 0 ? 'no pods' : from > last ? 'updates no ordinal: held' : from <= f.start ? `updates every ordinal ${f.start}..${last}` : `updates ordinals ${from}..${last}`;
+  return `RollingUpdate, partition ${f.partition} (${scope})`;
+}
+
+export function renderStatusHeader(s: RolloutStatus, c: Palette): string {
+  const f = s.facts;
+  const lines: string[] = [];
+  const flag = f.deleting ? c.red(' [being deleted]') : f.held ? c.yellow(' [held]') : '';
+  lines.push(`StatefulSet ${f.namespace}/${f.name}${flag}`);
+  lines.push(`  Strategy:     ${strategyLine(f)}, ${f.podManagementPolicy}`);
+  lines.push(`  Replicas:     ${f.replicas}, ordinals ${f.replicas ? `${f.start}..${f.start + f.replicas - 1}` : '-'}${f.start ? ` (start ${f.start})` : ''}${f.minReadySeconds ? `, minReadySeconds ${f.minReadySeconds}` : ''}`);
+  lines.push(
+    `  Pods:         ${s.counts.updated} updated, ${s.counts.ready} ready, ${s.counts.current} current${s.counts.other ? `, ${s.counts.other} other` : ''}${s.counts.missing ? `, ${s.counts.missing} missing` : ''}`,
+  );
+  const revs = f.currentRevision === f.updateRevision ? `${f.updateRevision || '<none>'} (current = update)` : `${f.currentRevision || '<none>'} (current) -> ${f.updateRevision || '<none>'} (update)`;
+  lines.push(`  Revisions:    ${revs}`);
+  lines.push(`  Generation:   observed ${f.observedGeneration} of ${f.generation}${f.observed ? '' : c.yellow(' (the controller has not seen the latest spec yet)')}`);
+  lines.push(`  MaxUnavail.:  ${f.maxUnavailable.note}`);
+  const colorState = s.state === 'complete' ? c.green : s.state === 'deleting' ? c.red : s.state === 'progressing' ? c.cyan : c.yellow;
+  lines.push(`  State:        ${colorState(s.message)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function revisionCell(p: PodRow, setName: string): string {
+  if (!p.exists) return '-';
+  const r = p.revision ? shortRevision(p.revision, setName) : '<none>';
+  return `${r} (${p.kind})`;
+}
+
+export function podRowCells(p: PodRow, setName: string, now: number, c: Palette): string[] {
+  const kindColor = p.kind === 'update' ? c.green : p.kind === 'other' ? c.red : (s: string) => s;
+  const ready = p.exists ? (p.ready ? '1/1' : c.yellow('0/1')) : '-';
+  const status = !p.exists ? 'Missing' : p.terminating ? 'Terminating' : p.phase;
+  return [
+    String(p.ordinal),
+    p.name,
+    kindColor(revisionCell(p, setName)),
+    p.inPartition ? 'yes' : p.condemned ? 'condemned' : 'no',
+    ready,
+    status,
+    String(p.restarts),
+    p.node || '<none>',
+    p.exists ? age(p.created, now) : '-',
+  ];
+}
+
+export const POD_HEADERS = ['ordinal', 'pod', 'revision', 'in-partition', 'ready', 'status', 'restarts', 'node', 'age'];
+
+export function renderStatus(s: RolloutStatus, now: number, c: Palette): string {
+  const table = s.pods.length ? `\n${renderTable(POD_HEADERS, s.pods.map((p) => podRowCells(p, s.facts.name, now, c)))}` : '';
+  return renderStatusHeader(s, c) + table;
+}
+
+// ---------------------------------------------------------------- history
+
+export function historyOutput(namespace: string, name: string, entries: RevisionEntry[], withTemplate: boolean): RolloutHistoryOutput {
+  return {
+    kind: 'RolloutHistory',
+    namespace,
+    name,
+    revisions: entries.map((e) => ({
+      revision: e.revision,
+      name: e.name,
+      changeCause: e.changeCause,
+      images: e.images,
+      current: e.isCurrent,
+      update: e.isUpdate,
+      pods: e.pods,
+      created: e.created,
+      ...(withTemplate ? { template: e.template } : {}),
+    })),
+  };
+}
+
+export function renderHistory(name: string, entries: RevisionEntry[], now: number): string {
+  const rows = entries.map((e) => [
+    String(e.revision),
+    e.name,
+    [e.isCurrent ? 'current' : '', e.isUpdate ? 'update' : ''].filter(Boolean).join(',') || '-',
+    String(e.pods.length),
+    e.images.join(' '),
+    age(e.created, now),
+    e.changeCause || '<none>',
+  ]);
+  return `statefulset.apps/${name}\n${renderTable(['revision', 'controllerrevision', 'role', 'pods', 'images', 'age', 'change-cause'], rows)}`;
+}
+
+export function renderRevisionDetail(name: string, e: RevisionEntry): string {
+  const head = [
+    `statefulset.apps/${name} with revision #${e.revision} (${e.name})`,
+    `  Role:         ${[e.isCurrent ? 'current' : '', e.isUpdate ? 'update' : ''].filter(Boolean).join(', ') || 'history'}`,
+    `  Pods:         ${e.pods.length ? e.pods.join(', ') : '<none>'}`,
+    `  Change-cause: ${e.changeCause || '<none>'}`,
+    'Pod Template:',
+  ];
+  const body = dump(normalizedTemplate(e.template), { noRefs: true, lineWidth: -1 })
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => `  ${l}`)
+    .join('\n');
+  return `${head.join('\n')}\n${body}\n`;
+}
+
+// ---------------------------------------------------------------- diff
+
+export function templateYaml(t: PodTemplateSpec | undefined): string {
+  return dump(normalizedTemplate(t), { noRefs: true, lineWidth: -1 });
+}
+
+/** A unified diff of two pod templates (YAML, keys sorted); '' when they are equal. */
+export function templateDiff(fromLabel: string, from: PodTemplateSpec | undefined, toLabel: string, to: PodTemplateSpec | undefined): string {
+  const a = templateYaml(from);
+  const b = templateYaml(to);
+  if (a === b) return '';
+  return createTwoFilesPatch(fromLabel, toLabel, a, b, undefined, undefined, { context: 3 })
+    .split('\n')
+    .filter((l) => !l.startsWith('====='))
+    .join('\n');
+}
+
+export function colorDiff(text: string, c: Palette): string {
+  return text
+    .split('\n')
+    .map((l) => {
+      if (l.startsWith('+++') || l.startsWith('---')) return c.bold(l);
+      if (l.startsWith('+')) return c.green(l);
+      if (l.startsWith('-')) return c.red(l);
+      if (l.startsWith('@@')) return c.cyan(l);
+      return l;
+    })
+    .join('\n');
+}
