@@ -1,0 +1,275 @@
+/**
+ * `kubectl sts pvc-orphans` (alias `cleanup-pv`): lists the claims StatefulSets left behind
+ * (scale-down, raised start ordinal, deleted or deleting sets) and Released volumes whose claim
+ * is gone; with --delete removes them after a confirmation, re-checking each claim right
+ * before its delete and deleting with uid/resourceVersion preconditions.
+ *
+ * Detection reads exactly four paginated LISTs (statefulsets, persistentvolumeclaims, pods,
+ * persistentvolumes) whatever the number of objects; no per-object GET.
+ */
+import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
+import type { Deps } from '../deps.js';
+import type { Kube } from '../kube/index.js';
+import { AbortedError, CliError, ExitCode, UsageError, isConflict, isNotFound } from '../errors.js';
+import type { LabelSelector, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../core/types.js';
+import { detectOrphans, type OrphanFinding, type OrphanResult } from '../core/orphans.js';
+import { confirmationText, planDeletion, recheckClaim, shortKind, type DeleteTarget } from '../core/orphans-delete.js';
+import { parseSelector } from '../core/labels.js';
+import { parseDuration } from '../core/duration.js';
+import { closestNames } from '../core/names.js';
+import { renderStructured } from '../render/output.js';
+import {
+  findingsFooter,
+  renderDeletionTable,
+  renderFindingsTable,
+  renderNames,
+  type DeleteOutcome,
+  type PvcOrphansOutput,
+} from '../render/orphans.js';
+
+export type DryRunMode = 'none' | 'client' | 'server';
+
+export interface PvcOrphansArgs {
+  sts?: string | undefined;
+  selector?: string | undefined;
+  olderThan?: string | undefined;
+  delete: boolean;
+  includePvs: boolean;
+  yes: boolean;
+  dryRun?: string | undefined;
+}
+
+/** --older-than: a Go duration (72h, 90m) or whole days (7d, 1d12h). */
+export function parseAge(text: string): number {
+  const m = /^(\d+)d(.*)$/.exec(text.trim());
+  if (m) return Number(m[1]) * 86_400_000 + (m[2] ? parseDuration(m[2]) : 0);
+  return parseDuration(text);
+}
+
+export function parseDryRun(v: string | undefined): DryRunMode {
+  if (v === undefined || v === 'none' || v === 'false') return 'none';
+  if (v === '' || v === 'client' || v === 'true') return 'client';
+  if (v === 'server') return 'server';
+  throw new UsageError(`invalid --dry-run value "${v}": use none, client or server`);
+}
+
+interface Validated {
+  selector: LabelSelector | undefined;
+  olderThanMs: number | undefined;
+  dryRun: DryRunMode;
+}
+
+function validate(args: PvcOrphansArgs & GlobalArgs): Validated {
+  const dryRun = parseDryRun(args.dryRun);
+  if (!args.delete) {
+    const stray = [args.yes && '--yes', args.includePvs && '--include-pvs', dryRun !== 'none' && '--dry-run'].filter(Boolean);
+    if (stray.length) throw new UsageError(`${stray.join(', ')} only appl${stray.length === 1 ? 'ies' : 'y'} with --delete`, ['Add --delete to remove what is listed.']);
+  }
+  let selector: LabelSelector | undefined;
+  if (args.selector !== undefined) {
+    try {
+      selector = parseSelector(args.selector);
+    } catch (e) {
+      throw new UsageError(`invalid --selector: ${(e as Error).message}`, ['Use the kubectl syntax, e.g. -l app=web or -l \'tier in (db,cache)\'.']);
+    }
+  }
+  let olderThanMs: number | undefined;
+  if (args.olderThan !== undefined) {
+    try {
+      olderThanMs = parseAge(args.olderThan);
+    } catch (e) {
+      throw new UsageError(`invalid --older-than: ${(e as Error).message}`, ['Examples: --older-than 36h, --older-than 7d.']);
+    }
+  }
+  return { selector, olderThanMs, dryRun };
+}
+
+interface Fetched {
+  statefulSets: StatefulSet[];
+  claims: PersistentVolumeClaim[];
+  pods: Pod[];
+  volumes: PersistentVolume[];
+}
+
+async function paths() {
+  return import('../kube/resources.js');
+}
+
+/** The four LISTs detection needs (all pages of each), in parallel. */
+async function fetchAll(kube: Kube, namespace: string | undefined): Promise<Fetched> {
+  const { Resources, resourcePath } = await paths();
+  const [statefulSets, claims, pods, volumes] = await Promise.all([
+    kube.client.list<StatefulSet>(resourcePath(Resources.statefulsets, { namespace })),
+    kube.client.list<PersistentVolumeClaim>(resourcePath(Resources.persistentvolumeclaims, { namespace })),
+    kube.client.list<Pod>(resourcePath(Resources.pods, { namespace })),
+    kube.client.list<PersistentVolume>(resourcePath(Resources.persistentvolumes)),
+  ]);
+  return { statefulSets: statefulSets.items, claims: claims.items, pods: pods.items, volumes: volumes.items };
+}
+
+/** The command line that deletes what this run found. */
+function cleanupCommand(args: PvcOrphansArgs & GlobalArgs, namespace: string | undefined, findings: OrphanFinding[]): string {
+  const parts = ['kubectl sts pvc-orphans', namespace === undefined ? '-A' : `-n ${namespace}`];
+  if (args.sts) parts.push(`--sts ${args.sts}`);
+  if (args.selector) parts.push(`-l '${args.selector}'`);
+  if (args.olderThan) parts.push(`--older-than ${args.olderThan}`);
+  parts.push('--delete');
+  if (findings.some((f) => f.kind === 'PersistentVolume')) parts.push('--include-pvs');
+  return parts.join(' ');
+}
+
+function report(args: PvcOrphansArgs & GlobalArgs, namespace: string | undefined, result: OrphanResult): PvcOrphansOutput {
+  return {
+    kind: 'PvcOrphanReport',
+    namespace: namespace ?? null,
+    filters: { statefulSet: args.sts ?? null, selector: args.selector ?? null, olderThan: args.olderThan ?? null },
+    summary: result.summary,
+    findings: result.findings,
+  };
+}
+
+/** Runs the plan: per claim a fresh look at its namespace's pods and sets, then a delete with preconditions. */
+async function executePlan(
+  kube: Kube,
+  deps: Deps,
+  targets: DeleteTarget[],
+  claims: Map<string, PersistentVolumeClaim>,
+  dryRun: DryRunMode,
+): Promise<DeleteOutcome[]> {
+  const { Resources, resourcePath } = await paths();
+  const results: DeleteOutcome[] = [];
+  const deletedClaims = new Set<string>();
+  const spinner = await deps.spinner();
+  spinner.start(`Deleting ${targets.length} object${targets.length === 1 ? '' : 's'}`);
+  try {
+    for (const [i, t] of targets.entries()) {
+      const out = (status: DeleteOutcome['status'], detail = ''): void =>
+        void results.push({ kind: t.kind, namespace: t.namespace, name: t.name, status, detail, leavesBehind: t.leavesBehind });
+      if (deps.signal.aborted) {
+        out('notAttempted', 'interrupted');
+        continue;
+      }
+      spinner.update(`Deleting ${shortKind(t.kind)}/${t.name} (${i + 1}/${targets.length})`);
+      const key = `${t.namespace}/${t.name}`;
+      if (t.role === 'volumeOfClaim' && !deletedClaims.has(t.afterClaim!)) {
+        out('notAttempted', `its claim ${t.afterClaim} was not deleted`);
+        continue;
+      }
+      let path: string;
+      if (t.kind === 'PersistentVolumeClaim') {
+        const claim = claims.get(key)!;
+        const [pods, sets] = await Promise.all([
+          kube.client.list<Pod>(resourcePath(Resources.pods, { namespace: t.namespace })),
+          kube.client.list<StatefulSet>(resourcePath(Resources.statefulsets, { namespace: t.namespace })),
+        ]);
+        const check = recheckClaim(claim, { pods: pods.items, statefulSets: sets.items, now: deps.now() });
+        if (!check.ok) {
+          out('skipped', check.detail);
+          continue;
+        }
+        path = resourcePath(Resources.persistentvolumeclaims, { namespace: t.namespace, name: t.name });
+      } else {
+        path = resourcePath(Resources.persistentvolumes, { name: t.name });
+      }
+      if (dryRun === 'client') {
+        out('deleted');
+        if (t.kind === 'PersistentVolumeClaim') deletedClaims.add(key);
+        continue;
+      }
+      try {
+        const preconditions = t.resourceVersion ? { uid: t.uid, resourceVersion: t.resourceVersion } : { uid: t.uid };
+        await kube.client.delete(path, { preconditions, dryRun });
+        out('deleted');
+        if (t.kind === 'PersistentVolumeClaim') deletedClaims.add(key);
+      } catch (e) {
+        if (isConflict(e)) out('skipped', 'changed since it was listed (uid/resourceVersion precondition failed); run again to re-check it');
+        else if (isNotFound(e)) out('skipped', 'already gone');
+        else out('failed', e instanceof Error ? e.message : String(e));
+      }
+    }
+  } finally {
+    spinner.stop();
+  }
+  return results;
+}
+
+export const pvcOrphansCommand = defineCommand<PvcOrphansArgs>({
+  command: 'pvc-orphans',
+  aliases: ['cleanup-pv'],
+  describe: 'Find (and with --delete remove) claims and Released volumes that StatefulSets left behind',
+  builder: (y) =>
+    y
+      .option('sts', { type: 'string', describe: 'Only the claims of this StatefulSet (existing, or deleted)' })
+      .option('selector', { alias: 'l', type: 'string', describe: 'Only claims whose labels match (kubectl -l syntax)' })
+      .option('older-than', { type: 'string', describe: 'Only claims created (volumes released) at least this long ago, e.g. 36h, 7d' })
+      .option('delete', { type: 'boolean', default: false, describe: 'Delete the claims found, after a confirmation' })
+      .option('include-pvs', { type: 'boolean', default: false, describe: 'With --delete: also delete Released volumes and the Retain volumes of deleted claims' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'With --delete: do not ask for confirmation' })
+      .option('dry-run', { type: 'string', describe: 'With --delete: client (show what would be deleted) or server (let the API server validate the deletes)' })
+      .example('kubectl sts pvc-orphans -n shop', 'List the orphaned claims (and Released volumes) in namespace shop')
+      .example('kubectl sts pvc-orphans -A -o wide', 'Everywhere, with retention policy, storage class and evidence')
+      .example('kubectl sts pvc-orphans -n shop --sts web --delete', "Delete web's leftover claims after confirming")
+      .example('kubectl sts cleanup-pv -n shop --delete --include-pvs --yes', 'Also remove Released volumes, without asking')
+      .example('kubectl sts pvc-orphans -A --older-than 7d --delete --dry-run=server', 'Preview deleting week-old orphans') as never,
+  run: async (args, deps): Promise<CommandResult> => {
+    const v = validate(args);
+    const kube = await deps.kube();
+    const namespace = args.allNamespaces ? undefined : (args.namespace ?? kube.namespace);
+    const spinner = await deps.spinner();
+    spinner.start('Listing StatefulSets, claims, pods and volumes');
+    let data: Fetched;
+    try {
+      data = await fetchAll(kube, namespace);
+    } finally {
+      spinner.stop();
+    }
+    const listRequests = kube.client.requestCount;
+    const result = detectOrphans({ ...data, namespace, now: deps.now() }, { statefulSet: args.sts, selector: v.selector, olderThanMs: v.olderThanMs });
+    if (args.verbose >= 1) {
+      for (const k of result.kept) if (k.why !== 'notStatefulSet') deps.log(`kept ${k.namespace}/${k.name}: ${k.detail}`);
+      deps.log(`pvc-orphans: ${listRequests} API requests to list ${data.statefulSets.length} StatefulSets, ${data.claims.length} claims, ${data.pods.length} pods, ${data.volumes.length} volumes`);
+    }
+    const out = report(args, namespace, result);
+    const allNs = namespace === undefined;
+    const notes: string[] = [];
+    if (args.sts && !result.findings.length && !data.statefulSets.some((s) => s.metadata.name === args.sts)) {
+      const near = closestNames(args.sts, new Set(data.statefulSets.map((s) => s.metadata.name)));
+      notes.push(`Note: no StatefulSet named ${args.sts} exists here${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}, and no claim looks like one of its.`);
+    }
+
+    if (!args.delete || !result.findings.length) {
+      const exitCode = result.findings.length ? ExitCode.Problems : ExitCode.Ok;
+      if (args.output === 'json' || args.output === 'yaml') return { output: renderStructured(out, args.output), exitCode };
+      if (args.output === 'name') return { output: renderNames(result.findings), exitCode };
+      const table = result.findings.length ? renderFindingsTable(result.findings, { wide: args.output === 'wide', allNamespaces: allNs }) : '';
+      const footer = findingsFooter(out, cleanupCommand(args, namespace, result.findings));
+      return { output: table + footer + notes.map((n) => `${n}\n`).join(''), exitCode };
+    }
+
+    const plan = planDeletion(result.findings, data.volumes, args.includePvs);
+    if (plan.targets.length && !args.yes && v.dryRun === 'none') {
+      const question = confirmationText(plan);
+      if (!deps.interactive) {
+        throw new CliError(`refusing to delete ${plan.targets.length} object(s) without confirmation: there is no terminal to ask on`, ExitCode.Problems, [
+          ...question.split('\n').slice(0, -1),
+          'Pass --yes to delete them without asking, or --dry-run=server to preview.',
+        ]);
+      }
+      if (!(await deps.confirm(question))) throw new AbortedError('deletion cancelled: nothing was deleted');
+    }
+    const claims = new Map<string, PersistentVolumeClaim>(data.claims.map((c) => [`${c.metadata.namespace ?? ''}/${c.metadata.name}`, c]));
+    const results = await executePlan(kube, deps, plan.targets, claims, v.dryRun);
+    out.deletion = {
+      dryRun: v.dryRun,
+      includePvs: args.includePvs,
+      results,
+      notIncluded: plan.notIncluded.map((f) => ({ kind: f.kind, namespace: f.namespace, name: f.name })),
+    };
+    const everythingGone = v.dryRun === 'none' && plan.notIncluded.length === 0 && results.every((r) => r.status === 'deleted');
+    const exitCode = everythingGone ? ExitCode.Ok : ExitCode.Problems;
+    if (args.verbose >= 1) deps.log(`pvc-orphans: ${kube.client.requestCount} API requests in all`);
+    if (args.output === 'json' || args.output === 'yaml') return { output: renderStructured(out, args.output), exitCode };
+    if (args.output === 'name') return { output: renderNames(results.filter((r) => r.status === 'deleted')), exitCode };
+    return { output: renderDeletionTable(out.deletion, { allNamespaces: allNs, color: deps.color }), exitCode };
+  },
+});

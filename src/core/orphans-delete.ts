@@ -1,0 +1,154 @@
+/**
+ * Deleting orphaned volumes safely: which objects a `--delete` removes and in what order, what
+ * each deletion leaves behind by the volume's reclaim policy, the confirmation text, and the
+ * re-check made right before each claim is deleted. Pure.
+ */
+import type { PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from './types.js';
+import { detectOrphans, type OrphanFinding, type OrphanKind } from './orphans.js';
+
+export interface DeleteTarget {
+  kind: OrphanKind;
+  /** The claim's namespace; for a volume the namespace of its claim (volumes are cluster-scoped). */
+  namespace: string;
+  name: string;
+  uid: string;
+  /** Precondition; unset for a volume removed after its claim (deleting the claim changes it). */
+  resourceVersion: string | undefined;
+  /** An orphan finding itself, or the Retain volume of a claim deleted in the same run. */
+  role: 'orphan' | 'volumeOfClaim';
+  /** For role volumeOfClaim: the claim ("ns/name") that must be deleted first. */
+  afterClaim?: string;
+  /** What deleting it leaves behind. */
+  leavesBehind: string;
+  finding: OrphanFinding;
+}
+
+export interface DeletionPlan {
+  targets: DeleteTarget[];
+  /** Findings that this run will not delete (Released volumes without --include-pvs). */
+  notIncluded: OrphanFinding[];
+}
+
+export function shortKind(kind: OrphanKind): 'pvc' | 'pv' {
+  return kind === 'PersistentVolumeClaim' ? 'pvc' : 'pv';
+}
+
+function storageOf(src: string | null): string {
+  return src ? ` (${src})` : '';
+}
+
+/** What deleting the claim leaves behind, by the reclaim policy of its volume. */
+export function claimLeavesBehind(f: OrphanFinding, pv: PersistentVolume | undefined, volumeAlsoDeleted: boolean): string {
+  if (!f.volume) return 'nothing: the claim is not bound to a volume';
+  if (!pv) return `volume ${f.volume} was not found; nothing else is known`;
+  const policy = pv.spec.persistentVolumeReclaimPolicy ?? 'Retain';
+  if (policy === 'Delete') return `volume ${f.volume} and its storage are deleted with it (reclaim policy Delete): the data is lost`;
+  if (policy === 'Recycle') return `volume ${f.volume} is scrubbed and becomes Available again (reclaim policy Recycle): the data is lost`;
+  if (volumeAlsoDeleted) {
+    return `volume ${f.volume} (Retain) is removed as well; the storage itself${storageOf(f.volumeSource)} is kept, Kubernetes never deletes it`;
+  }
+  return `volume ${f.volume} stays, Released, with the data (reclaim policy Retain); remove it with --include-pvs or \`kubectl delete pv ${f.volume}\``;
+}
+
+/** What deleting a Released volume object leaves behind. */
+export function volumeLeavesBehind(f: OrphanFinding): string {
+  if (f.reclaimPolicy === 'Delete') return `its storage${storageOf(f.volumeSource)} is deleted by the provisioner: the data is lost`;
+  return `the storage itself${storageOf(f.volumeSource)} is kept: Kubernetes does not delete it for a ${f.reclaimPolicy ?? 'Retain'} volume`;
+}
+
+/**
+ * The objects a --delete removes, in order: every orphaned claim; with includeVolumes every
+ * Released volume found and the Retain volume of each deleted claim (right after its claim).
+ */
+export function planDeletion(findings: OrphanFinding[], volumes: PersistentVolume[], includeVolumes: boolean): DeletionPlan {
+  const pvByName = new Map(volumes.map((v) => [v.metadata.name, v] as const));
+  const targets: DeleteTarget[] = [];
+  const notIncluded: OrphanFinding[] = [];
+  const planned = new Set<string>();
+  for (const f of findings) {
+    if (f.kind !== 'PersistentVolumeClaim') continue;
+    const pv = f.volume ? pvByName.get(f.volume) : undefined;
+    const retained = Boolean(pv && (pv.spec.persistentVolumeReclaimPolicy ?? 'Retain') === 'Retain');
+    const alsoVolume = includeVolumes && retained && pv!.spec.claimRef?.name === f.name;
+    targets.push({
+      kind: f.kind,
+      namespace: f.namespace,
+      name: f.name,
+      uid: f.uid,
+      resourceVersion: f.resourceVersion || undefined,
+      role: 'orphan',
+      leavesBehind: claimLeavesBehind(f, pv, alsoVolume),
+      finding: f,
+    });
+    if (alsoVolume) {
+      planned.add(pv!.metadata.name);
+      targets.push({
+        kind: 'PersistentVolume',
+        namespace: f.namespace,
+        name: pv!.metadata.name,
+        uid: pv!.metadata.uid ?? '',
+        resourceVersion: undefined,
+        role: 'volumeOfClaim',
+        afterClaim: `${f.namespace}/${f.name}`,
+        leavesBehind: volumeLeavesBehind({ ...f, reclaimPolicy: 'Retain' }),
+        finding: f,
+      });
+    }
+  }
+  for (const f of findings) {
+    if (f.kind !== 'PersistentVolume' || planned.has(f.name)) continue;
+    if (!includeVolumes) {
+      notIncluded.push(f);
+      continue;
+    }
+    targets.push({
+      kind: f.kind,
+      namespace: f.namespace,
+      name: f.name,
+      uid: f.uid,
+      resourceVersion: f.resourceVersion || undefined,
+      role: 'orphan',
+      leavesBehind: volumeLeavesBehind(f),
+      finding: f,
+    });
+  }
+  return { targets, notIncluded };
+}
+
+/** The confirmation question: exactly what will be deleted, and what stays. */
+export function confirmationText(plan: DeletionPlan): string {
+  const claims = plan.targets.filter((t) => t.kind === 'PersistentVolumeClaim').length;
+  const vols = plan.targets.length - claims;
+  const parts = [claims ? `${claims} PersistentVolumeClaim${claims === 1 ? '' : 's'}` : '', vols ? `${vols} PersistentVolume${vols === 1 ? '' : 's'}` : '']
+    .filter(Boolean)
+    .join(' and ');
+  const lines = [`This deletes ${parts}:`];
+  for (const t of plan.targets) {
+    const f = t.finding;
+    const where = t.kind === 'PersistentVolumeClaim' ? `-n ${t.namespace} ` : '';
+    const what =
+      t.role === 'volumeOfClaim'
+        ? `volume of claim ${t.afterClaim}`
+        : [f.statefulSet ? `${f.statefulSet}${f.ordinal !== null ? ` ordinal ${f.ordinal}` : ''}` : '', f.reason, f.capacity].filter(Boolean).join(', ');
+    lines.push(`  ${where}${shortKind(t.kind)}/${t.name}  (${what}) -> ${t.leavesBehind}`);
+  }
+  if (plan.notIncluded.length) {
+    lines.push(`Not deleted: ${plan.notIncluded.length} Released PersistentVolume(s) (pass --include-pvs to remove them too).`);
+  }
+  lines.push(`Delete ${plan.targets.length === 1 ? 'it' : `these ${plan.targets.length} objects`}?`);
+  return lines.join('\n');
+}
+
+export type Recheck = { ok: true } | { ok: false; detail: string };
+
+/**
+ * The check right before a claim is deleted, on fresh lists of that namespace's pods and
+ * StatefulSets: the claim must still be an orphan (no pod mounts it, no set took it back).
+ */
+export function recheckClaim(claim: PersistentVolumeClaim, fresh: { pods: Pod[]; statefulSets: StatefulSet[]; now: number }): Recheck {
+  const ns = claim.metadata.namespace ?? '';
+  const r = detectOrphans({ statefulSets: fresh.statefulSets, claims: [claim], pods: fresh.pods, volumes: [], namespace: ns, now: fresh.now });
+  if (r.findings.some((f) => f.kind === 'PersistentVolumeClaim' && f.name === claim.metadata.name)) return { ok: true };
+  const k = r.kept[0];
+  return { ok: false, detail: k ? `no longer orphaned: ${k.detail}` : 'no longer orphaned' };
+}

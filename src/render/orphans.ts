@@ -1,0 +1,140 @@
+/** Output of `kubectl sts pvc-orphans`: the findings table (table|wide), the deletion report, -o name, and the json|yaml shape. */
+import type { OrphanFinding, OrphanSummary } from '../core/orphans.js';
+import { shortKind, type DeleteTarget } from '../core/orphans-delete.js';
+import { renderTable } from './table.js';
+import type { Palette } from './color.js';
+
+export type DeleteStatus = 'deleted' | 'skipped' | 'failed' | 'notAttempted';
+
+export interface DeleteOutcome {
+  kind: DeleteTarget['kind'];
+  namespace: string;
+  name: string;
+  status: DeleteStatus;
+  /** Why it was skipped / how it failed; empty when deleted. */
+  detail: string;
+  /** What the deletion leaves behind (by the volume's reclaim policy). */
+  leavesBehind: string;
+}
+
+/** The documented -o json|yaml shape. */
+export interface PvcOrphansOutput {
+  kind: 'PvcOrphanReport';
+  /** The namespace looked at; null with --all-namespaces. */
+  namespace: string | null;
+  filters: { statefulSet: string | null; selector: string | null; olderThan: string | null };
+  summary: OrphanSummary;
+  findings: OrphanFinding[];
+  /** Present with --delete. */
+  deletion?: {
+    dryRun: 'none' | 'client' | 'server';
+    includePvs: boolean;
+    results: DeleteOutcome[];
+    /** Findings this run did not try to delete (Released volumes without --include-pvs). */
+    notIncluded: { kind: OrphanFinding['kind']; namespace: string; name: string }[];
+  };
+}
+
+const FULL_KIND = { pvc: 'persistentvolumeclaim', pv: 'persistentvolume' } as const;
+
+export function objectName(f: { kind: OrphanFinding['kind']; name: string }): string {
+  return `${shortKind(f.kind)}/${f.name}`;
+}
+
+function setCell(f: OrphanFinding): string {
+  if (!f.statefulSet) return '<none>';
+  return f.statefulSetGuessed ? `${f.statefulSet}?` : f.statefulSet;
+}
+
+function scaleUpCell(f: OrphanFinding): string {
+  return f.reattach.onScaleUp ? `at ${f.reattach.atReplicas} replicas` : 'no';
+}
+
+function retentionCell(f: OrphanFinding): string {
+  return f.retention ? `${f.retention.rule}=${f.retention.policy}` : '-';
+}
+
+export function renderFindingsTable(findings: OrphanFinding[], o: { wide: boolean; allNamespaces: boolean }): string {
+  const headers = o.wide
+    ? ['name', 'statefulset', 'template', 'ordinal', 'reason', 'capacity', 'storageclass', 'volume', 'phase', 'reclaim', 'retention', 'scale-up', 'age', 'evidence', 'message']
+    : ['name', 'statefulset', 'ordinal', 'reason', 'capacity', 'volume', 'reclaim', 'scale-up', 'age'];
+  if (o.allNamespaces) headers.unshift('namespace');
+  const rows = findings.map((f) => {
+    const ordinal = f.ordinal === null ? '-' : String(f.ordinal);
+    const volume = f.kind === 'PersistentVolume' ? `(claim ${f.claim})` : (f.volume ?? '<none>');
+    const row = o.wide
+      ? [
+          objectName(f),
+          setCell(f),
+          f.template ?? '-',
+          ordinal,
+          f.reason,
+          f.capacity || '-',
+          f.storageClass || '-',
+          volume,
+          f.phase || '-',
+          f.reclaimPolicy ?? '-',
+          retentionCell(f),
+          scaleUpCell(f),
+          f.age,
+          f.evidence,
+          f.message,
+        ]
+      : [objectName(f), setCell(f), ordinal, f.reason, f.capacity || '-', volume, f.reclaimPolicy ?? '-', scaleUpCell(f), f.age];
+    if (o.allNamespaces) row.unshift(f.namespace);
+    return row;
+  });
+  return renderTable(headers, rows);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The line under the table: counts, and the command that cleans up. */
+export function findingsFooter(out: PvcOrphansOutput, cleanupCommand: string): string {
+  const s = out.summary;
+  const where = out.namespace === null ? 'across all namespaces' : `in namespace ${out.namespace}`;
+  if (!out.findings.length) {
+    return `No orphaned StatefulSet claims or Released volumes ${where} (${plural(s.claimsChecked, 'claim')} checked, ${s.inUse} in use by pods).\n`;
+  }
+  const found = [s.orphanedClaims ? plural(s.orphanedClaims, 'orphaned claim') : '', s.releasedVolumes ? plural(s.releasedVolumes, 'Released volume') : '']
+    .filter(Boolean)
+    .join(' and ');
+  const lines = [`Found ${found} ${where} (${plural(s.claimsChecked, 'claim')} checked, ${s.inUse} in use by pods and left alone).`];
+  if (out.findings.some((f) => f.statefulSetGuessed)) lines.push('"?" marks a StatefulSet name guessed from the claim name: the set is gone.');
+  if (out.findings.some((f) => f.reattach.onScaleUp)) lines.push('SCALE-UP: a scale-up to that many replicas mounts the old claim again, stale data included.');
+  lines.push(`Delete them with: ${cleanupCommand}`);
+  return `\n${lines.join('\n')}\n`;
+}
+
+function statusCell(r: DeleteOutcome, dryRun: 'none' | 'client' | 'server', c: Palette): string {
+  if (r.status === 'deleted') return dryRun === 'none' ? c.green('deleted') : `deleted (${dryRun} dry run)`;
+  if (r.status === 'skipped') return c.yellow('skipped');
+  if (r.status === 'failed') return c.red('failed');
+  return 'not attempted';
+}
+
+export function renderDeletionTable(d: NonNullable<PvcOrphansOutput['deletion']>, o: { allNamespaces: boolean; color: Palette }): string {
+  const headers = ['result', 'object', 'leaves behind / reason'];
+  if (o.allNamespaces) headers.splice(1, 0, 'namespace');
+  const rows = d.results.map((r) => {
+    const row = [statusCell(r, d.dryRun, o.color), objectName(r), r.status === 'deleted' ? r.leavesBehind : r.detail];
+    if (o.allNamespaces) row.splice(1, 0, r.kind === 'PersistentVolumeClaim' ? r.namespace : '-');
+    return row;
+  });
+  const count = (s: DeleteStatus) => d.results.filter((r) => r.status === s).length;
+  const verb = d.dryRun === 'none' ? 'Deleted' : `Would delete (${d.dryRun} dry run)`;
+  const tail = [`${verb} ${count('deleted')} of ${plural(d.results.length, 'object')}`];
+  if (count('skipped')) tail.push(`${count('skipped')} skipped`);
+  if (count('failed')) tail.push(`${count('failed')} failed`);
+  if (count('notAttempted')) tail.push(`${count('notAttempted')} not attempted`);
+  let text = `${renderTable(headers, rows)}\n${tail.join(', ')}.\n`;
+  if (d.notIncluded.length) text += `${plural(d.notIncluded.length, 'Released volume')} not deleted: pass --include-pvs to remove them too.\n`;
+  return text;
+}
+
+/** -o name: one `kind/name` a line (with --delete: what was deleted). */
+export function renderNames(items: { kind: OrphanFinding['kind']; name: string }[]): string {
+  return items.map((i) => `${FULL_KIND[shortKind(i.kind)]}/${i.name}\n`).join('');
+}
