@@ -147,7 +147,14 @@ export async function runHold(args: HoldArgs & GlobalArgs, deps: Deps): Promise<
       images = imageChanges(cur, parsed);
       const to = Math.max(f.partition, f.replicas);
       if (to === f.partition && !images.length) return { patch: undefined, from: f.partition, to };
-      return { patch: partitionPatch(to, parsed.filter((p) => images.some((i) => i.container === p.container))), from: f.partition, to };
+      // Strategic merge: containers are merged by name, so only the image changes. A JSON merge
+      // patch would replace the whole containers list and drop ports, mounts, probes...
+      return {
+        patch: partitionPatch(to, parsed.filter((p) => images.some((i) => i.container === p.container))),
+        type: 'strategic' as const,
+        from: f.partition,
+        to,
+      };
     },
     dry,
   );

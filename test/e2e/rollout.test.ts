@@ -73,7 +73,11 @@ describe('kubectl sts rollout', () => {
       const s = await setJson();
       return s.status.observedGeneration === s.metadata.generation && s.status.updateRevision !== rev1;
     }, 30_000, 'the new revision');
-    rev2 = (await setJson()).status.updateRevision;
+    const held = await setJson();
+    rev2 = held.status.updateRevision;
+    // Only the image changed: the API server merged the container by name (strategic merge).
+    expect(held.spec.template.spec.containers[0].image).toBe(IMG2);
+    expect(held.spec.template.spec.containers[0].ports).toEqual([{ containerPort: 80, name: 'web', protocol: 'TCP' }]);
     await new Promise((res) => setTimeout(res, 1500));
     expect(Object.values(await podRevisions())).toEqual([rev1, rev1, rev1, rev1, rev1]);
     const st = await plugin(['rollout', 'status', 'web', '-n', ns, '-o', 'json']);

@@ -221,6 +221,21 @@ describe('rollout hold', () => {
     await new Promise((res) => setTimeout(res, 10));
     expect([...c.pods.values()].every((p) => p.metadata.labels!['controller-revision-hash'] === A)).toBe(true);
   });
+  it('changes only the image: the rest of the container (ports, mounts) survives the patch', async () => {
+    const set = sts({ partition: 0 });
+    set.spec.template.spec.containers[0]!.ports = [{ name: 'web', containerPort: 80 }];
+    set.spec.template.spec.containers[0]!.volumeMounts = [{ name: 'www', mountPath: '/usr/share/nginx/html' }];
+    const c = new FakeCluster(set, pods(5, A), [revision(A, 1, 'registry.k8s.io/nginx-slim:0.8')]);
+    await runHold({ ...globals(), name: 'web', image: ['nginx=n:2'] }, fakeDeps(c));
+    // A JSON merge patch would replace the containers list; only a strategic merge keys it by name.
+    expect(c.patches[0]!.type).toBe('strategic');
+    expect(c.sts.spec.template.spec.containers[0]).toMatchObject({
+      name: 'nginx',
+      image: 'n:2',
+      ports: [{ name: 'web', containerPort: 80 }],
+      volumeMounts: [{ name: 'www', mountPath: '/usr/share/nginx/html' }],
+    });
+  });
   it('already held and no image: noop', async () => {
     const c = new FakeCluster(sts({ partition: 7 }), pods(5, A));
     const r = await runHold({ ...globals(), name: 'web' }, fakeDeps(c));
