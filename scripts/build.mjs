@@ -81,14 +81,14 @@ export function makeSea({ script, nodeBinary, out, codeCache, preInject, postInj
     config,
     JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false, assets }),
   );
-  execFileSync(seaNode, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  quiet(seaNode, ['--experimental-sea-config', config]);
   fs.copyFileSync(nodeBinary, out);
   fs.chmodSync(out, 0o755);
   if (preInject) preInject(out);
   const postject = path.join(root, 'node_modules/postject/dist/cli.js');
   const args = [postject, out, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE];
   if (macho) args.push('--macho-segment-name', 'NODE_SEA');
-  execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  quiet(process.execPath, args);
   if (postInject) postInject(out);
   fs.rmSync(work, { recursive: true, force: true });
   return out;
@@ -105,6 +105,16 @@ export function nodeBinaryFor(platform, arch) {
     throw new Error(`${name} is ${v} but the build runs on Node ${process.version}: the SEA blob must be made by the same Node version (run through npm, which uses the pinned node)`);
   }
   return bin;
+}
+
+/** Runs a build tool, showing its chatter (e.g. postject's ELF section warnings) only if it fails. */
+function quiet(cmd, args) {
+  try {
+    execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    process.stderr.write(`${e.stdout ?? ''}${e.stderr ?? ''}`);
+    throw new Error(`${path.basename(cmd)} ${args.slice(0, 2).join(' ')} failed (exit ${e.status})`);
+  }
 }
 
 /** Strips debug symbols from a Linux node binary copy before injection (about 100 MB smaller). */
