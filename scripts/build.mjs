@@ -58,6 +58,12 @@ export async function bundle(outDir = dist) {
   return { main, kube };
 }
 
+/** Every --help page and `version --client`, rendered by the bundle itself (src/static-answers.ts). */
+export function staticAnswers(mainBundle, out) {
+  fs.writeFileSync(out, execFileSync(process.execPath, [mainBundle, '__static-answers'], { encoding: 'utf8' }));
+  return out;
+}
+
 /** V8 code cache for kube.cjs, made by the same Node that the SEA runs (host builds only). */
 export function kubeCodeCache(kubeFile, out) {
   const code = fs.readFileSync(kubeFile, 'utf8');
@@ -132,7 +138,15 @@ async function main() {
   if (process.argv.includes('--bundle-only')) return;
   const out = path.join(dist, 'kubectl-sts');
   const cache = kubeCodeCache(kube, path.join(dist, 'kube.cache'));
-  makeSea({ script, nodeBinary: nodeBinaryFor('linux', 'x64'), out, codeCache: true, preInject: stripElf, assets: { 'kube.cjs': kube, 'kube.cache': cache } });
+  const answers = staticAnswers(script, path.join(dist, 'static-answers.json'));
+  makeSea({
+    script,
+    nodeBinary: nodeBinaryFor('linux', 'x64'),
+    out,
+    codeCache: true,
+    preInject: stripElf,
+    assets: { 'kube.cjs': kube, 'kube.cache': cache, 'static-answers.json': answers },
+  });
   // The completion helper comes from the binary itself, so there is one source for it.
   execFileSync(out, ['completion', 'install', '--dir', dist], { stdio: 'ignore' });
   console.error(`built ${path.relative(root, out)} (${(fs.statSync(out).size / 1e6).toFixed(1)} MB)`);

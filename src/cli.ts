@@ -6,7 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { CliError, ExitCode, UsageError } from './errors.js';
 import type { Deps } from './deps.js';
 import { sleep } from './deps.js';
-import { toYargs, type CommandResult, type GlobalArgs, type Host } from './commands/command.js';
+import { toYargs, type CommandResult, type CommandSpec, type GlobalArgs, type Host } from './commands/command.js';
 import { COMMANDS } from './commands/index.js';
 import { OUTPUT_FORMATS, isStructured } from './render/output.js';
 import { colorEnabled, palette } from './render/color.js';
@@ -27,6 +27,8 @@ export interface Io {
 }
 
 export const PROGRAM = 'kubectl sts';
+/** Help is wrapped at this width (or the terminal's, when narrower). */
+export const HELP_WIDTH = 100;
 
 /** `--request-timeout` as kubectl reads it: "0" (none), a bare number of seconds, or a duration. */
 export function parseRequestTimeout(value: string): number {
@@ -125,7 +127,7 @@ export function buildParser(io: Io, onResult: (r: CommandResult) => void): Argv<
     .strict()
     .recommendCommands()
     .demandCommand(1, `a command is required; see '${PROGRAM} --help'`)
-    .wrap(Math.min(110, io.stdout.columns || 100))
+    .wrap(Math.min(HELP_WIDTH, io.stdout.columns || HELP_WIDTH))
     .epilogue(`Exit codes: 0 ok, 1 problems found or operation failed, 2 usage error, 3 cluster unreachable or credentials rejected.`)
     // yargs renders the full help text before every command handler "in case it fails later"
     // (usage.cacheHelpMessage); our failures never print help, so skip that work on every run.
@@ -223,4 +225,53 @@ function reportError(io: Io, e: unknown): number {
   const { text, exitCode } = formatError(e, verbose);
   io.stderr.write(text);
   return exitCode;
+}
+
+/**
+ * Answers that depend on nothing but the build: every `--help` page and `version --client`.
+ * The build stores them in the binary (see src/static-answers.ts), so those invocations start
+ * without loading yargs or any command. Rendered here by the same runCli, so they are identical.
+ */
+export async function renderStaticAnswers(): Promise<Record<string, string>> {
+  const paths: string[][] = [[]];
+  const walk = (specs: CommandSpec<any>[], prefix: string[]) => {
+    for (const spec of specs) {
+      const word = String(Array.isArray(spec.command) ? spec.command[0] : spec.command).split(' ')[0]!;
+      if (word.startsWith('$0') || word === '*') continue;
+      for (const w of [word, ...(spec.aliases ?? [])]) {
+        paths.push([...prefix, w]);
+        if (spec.subcommands) walk(spec.subcommands, [...prefix, w]);
+      }
+    }
+  };
+  walk(COMMANDS, []);
+  const render = async (argv: string[]): Promise<string | undefined> => {
+    let text = '';
+    const sink = {
+      isTTY: false,
+      columns: undefined,
+      write: (s: string, cb?: () => void) => {
+        text += s;
+        cb?.();
+        return true;
+      },
+    };
+    const code = await runCli({
+      argv,
+      env: {},
+      stdout: sink as unknown as NodeJS.WriteStream,
+      stderr: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream,
+      stdin: { isTTY: false } as unknown as NodeJS.ReadStream,
+      signal: new AbortController().signal,
+    });
+    return code === ExitCode.Ok ? text : undefined;
+  };
+  const out: Record<string, string> = {};
+  for (const p of paths) {
+    const text = await render([...p, '--help']);
+    if (text !== undefined) out[[...p, '--help'].join(' ')] = text;
+  }
+  const version = await render(['version', '--client']);
+  if (version !== undefined) out['version --client'] = version;
+  return out;
 }

@@ -1,35 +1,49 @@
 /** Entry point of the kubectl-sts binary: wires the process to the CLI and sets the exit code. */
-import { runCli } from './cli.js';
+import { staticAnswer } from './static-answers.js';
 
-const controller = new AbortController();
-let interrupts = 0;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    const err = new Error('interrupted');
-    err.name = 'Interrupted';
-    controller.abort(err);
-  });
+function exit(code: number): void {
+  process.exitCode = code;
+  // Open handles (keep-alive sockets, a paused stdin) must not hold the process.
+  // Flush stdout first: on pipes outside Linux writes are asynchronous.
+  process.stdout.write('', () => process.exit(code));
 }
 
-const argv = process.argv.slice(2);
-runCli({
-  argv,
-  env: process.env,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  signal: controller.signal,
-}).then(
-  (code) => {
-    process.exitCode = code;
-    // Open handles (keep-alive sockets, a paused stdin) must not hold the process.
-    // Flush stdout first: on pipes outside Linux writes are asynchronous.
-    process.stdout.write('', () => process.exit(code));
-  },
-  (e) => {
-    process.stderr.write(`error: ${(e as Error)?.message ?? e}\n`);
-    process.exit(1);
-  },
-);
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const answer = staticAnswer(argv, process.stdout);
+  if (answer !== undefined) {
+    process.stdout.write(answer);
+    return exit(0);
+  }
+  // Everything else loads the CLI (yargs, the commands) only now.
+  const { runCli, renderStaticAnswers } = await import('./cli.js');
+  if (argv[0] === '__static-answers') {
+    process.stdout.write(JSON.stringify(await renderStaticAnswers()));
+    return exit(0);
+  }
+  const controller = new AbortController();
+  let interrupts = 0;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      interrupts++;
+      if (interrupts > 1) process.exit(130);
+      const err = new Error('interrupted');
+      err.name = 'Interrupted';
+      controller.abort(err);
+    });
+  }
+  const code = await runCli({
+    argv,
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    signal: controller.signal,
+  });
+  exit(code);
+}
+
+main().catch((e) => {
+  process.stderr.write(`error: ${(e as Error)?.message ?? e}\n`);
+  process.exit(1);
+});

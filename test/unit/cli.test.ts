@@ -159,3 +159,35 @@ describe('the two bundles', () => {
     expect(formatError(e).exitCode).toBe(3);
   });
 });
+
+describe('static answers (start-up fast path)', () => {
+  it('keys only build-static invocations', async () => {
+    const { staticKey } = await import('../../src/static-answers.js');
+    expect(staticKey(['--help'])).toBe('--help');
+    expect(staticKey(['-h'])).toBe('--help');
+    expect(staticKey(['rollout', 'status', '-h'])).toBe('rollout status --help');
+    expect(staticKey(['version', '--client'])).toBe('version --client');
+    expect(staticKey(['-n', 'x', 'rollout', '--help'])).toBeUndefined();
+    expect(staticKey(['version'])).toBeUndefined();
+    expect(staticKey(['rollout', 'web', '--step'])).toBeUndefined();
+  });
+
+  it('serves nothing outside the single binary', async () => {
+    const { staticAnswer } = await import('../../src/static-answers.js');
+    expect(staticAnswer(['--help'], { isTTY: false })).toBeUndefined();
+  });
+
+  it('renders every command page with the live CLI, at the width the fast path assumes', async () => {
+    const { renderStaticAnswers, HELP_WIDTH } = await import('../../src/cli.js');
+    const src = await import('node:fs').then((fs) => fs.readFileSync(new URL('../../src/static-answers.ts', import.meta.url), 'utf8'));
+    expect(src).toContain(`const HELP_WIDTH = ${HELP_WIDTH};`);
+    const answers = await renderStaticAnswers();
+    for (const key of ['--help', 'rollout --help', 'rollout status --help', 'pvc-orphans --help', 'cleanup-pv --help', 'dns-check --help', 'finalize-localpv --help', 'mongo-status --help', 'version --client']) {
+      expect(answers[key], key).toBeTruthy();
+    }
+    const live = fakeIo(['dns-check', '--help']);
+    await runCli(live.io);
+    expect(answers['dns-check --help']).toBe(live.out());
+    expect(Math.max(...answers['--help']!.split('\n').map((l) => l.length))).toBeLessThanOrEqual(HELP_WIDTH);
+  });
+});
