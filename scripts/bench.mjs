@@ -1,43 +1,30 @@
 #!/usr/bin/env node
 // npm run bench — speed and memory checks, each printed as a ratio against a baseline measured
 // in the same run on the same machine (never absolute timings in unit tests).
-//   node scripts/bench.mjs [section...]    sections: startup (default: all)
-import { execFileSync, spawnSync } from 'node:child_process';
+//   node scripts/bench.mjs [section...]    sections: startup rollout dns orphans (default: all)
+// The cluster sections start (or reuse) the local control plane with scripts/cluster/up.sh and
+// work in namespaces of their own named bench-..., deleted (--wait=false) when they end.
+// Environment:
+//   BENCH_BINARY         the plugin binary to measure (default dist/kubectl-sts, built if missing)
+//   BENCH_RUNS           startup: runs per command (default 15)
+//   BENCH_ROLLOUT_RUNS   rollout: timed steps per size and method (default 5)
+//   BENCH_ORPHANS_RUNS   orphans: timed runs per command (default 5)
+//   BENCH_DNS_RUNS       dns: timed runs per command (default 3; one baseline loop takes ~1 min)
+// Sections run in the order given; by default orphans runs last because deleting its 50
+// namespaces (7,000 objects) keeps the API server busy for a while after it ends.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peakRssKb, pendingCleanups, sample, target, targets } from './bench/util.mjs';
+import { rollout } from './bench/rollout.mjs';
+import { orphans } from './bench/orphans.mjs';
+import { dns } from './bench/dns.mjs';
+
+export { median, peakRssKb, sample, timeOnce } from './bench/util.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'dist', 'kubectl-sts');
-
-/** Wall time (ms) and peak RSS (KB) of one run, via GNU time when present. */
-export function timeOnce(cmd, args, env = process.env) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return ms;
-}
-
-export function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Median of n runs, after one warm-up run (page cache). Runs are interleaved by the caller for fairness. */
-export function sample(cmds, n) {
-  const times = cmds.map(() => []);
-  cmds.forEach(([c, a, e]) => timeOnce(c, a, e));
-  for (let i = 0; i < n; i++) cmds.forEach(([c, a, e], j) => times[j].push(timeOnce(c, a, e)));
-  return times.map(median);
-}
-
-export function peakRssKb(cmd, args, env = process.env) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-  const line = r.stderr.trim().split('\n').pop();
-  return Number(line);
-}
+const bin = process.env.BENCH_BINARY ? path.resolve(process.env.BENCH_BINARY) : path.join(root, 'dist', 'kubectl-sts');
 
 function startup() {
   const runs = Number(process.env.BENCH_RUNS ?? 15);
@@ -56,28 +43,59 @@ function startup() {
   ];
   console.log(`\n## startup (median of ${runs} runs each, interleaved)`);
   for (const [name, ms, ratio] of rows) console.log(`${name.padEnd(40)} ${ms.toFixed(1).padStart(8)} ms   ${ratio.toFixed(2)}x`);
-  const target = help / kubectl <= 1.0;
-  console.log(`target --help <= 1.0x kubectl: ${target ? 'met' : 'NOT met'} (${(help / kubectl).toFixed(2)}x)`);
+  const met = target('startup', '--help <= 1.0x kubectl version --client', help / kubectl <= 1.0, `${(help / kubectl).toFixed(2)}x`);
   console.log(`binary size: ${(fs.statSync(bin).size / 1e6).toFixed(1)} MB; peak RSS of --help: ${(peakRssKb(bin, ['--help']) / 1024).toFixed(0)} MB`);
-  return target;
+  return met;
 }
 
-const SECTIONS = { startup };
+const SECTIONS = { startup, rollout, dns, orphans };
+
+function runCleanups() {
+  for (const c of [...pendingCleanups]) c();
+}
 
 async function main() {
-  if (!fs.existsSync(bin)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SECTIONS);
-  let ok = true;
-  for (const name of wanted) {
-    const fn = SECTIONS[name];
-    if (!fn) throw new Error(`unknown bench section "${name}"; known: ${Object.keys(SECTIONS).join(', ')}`);
-    ok = (await fn()) && ok;
+  if (!fs.existsSync(bin)) {
+    if (process.env.BENCH_BINARY) throw new Error(`BENCH_BINARY ${bin} does not exist`);
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   }
+  console.log(`binary under test: ${bin}`);
+  const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SECTIONS);
+  for (const name of wanted) {
+    if (!SECTIONS[name]) throw new Error(`unknown bench section "${name}"; known: ${Object.keys(SECTIONS).join(', ')}`);
+  }
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      console.error(`\n${signal}: deleting the bench namespaces (--wait=false)`);
+      runCleanups();
+      process.exit(130);
+    });
+  }
+  for (const name of wanted) {
+    const t0 = Date.now();
+    try {
+      await SECTIONS[name]({ root, bin });
+    } catch (e) {
+      console.log(`\n## ${name}: FAILED after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${e.message}`);
+      targets.push({ section: name, what: `section ${name} ran`, met: false, detail: e.message.split('\n')[0].slice(0, 300) });
+    } finally {
+      runCleanups();
+    }
+  }
+  console.log('\n## summary');
+  for (const t of targets) console.log(`${t.met ? 'met    ' : 'NOT met'}  ${t.section}: ${t.what} (${t.detail})`);
+  const ok = targets.every((t) => t.met);
   console.log(`\n${ok ? 'all targets met' : 'some targets NOT met'}`);
   process.exitCode = ok ? 0 : 1;
 }
 
-main().catch((e) => {
-  console.error(`bench failed: ${e.message}`);
-  process.exit(1);
-});
+main()
+  .catch((e) => {
+    console.error(`bench failed: ${e.message}`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    runCleanups();
+    // Keep-alive sockets to the API server would hold the process open.
+    setImmediate(() => process.exit());
+  });
