@@ -21,6 +21,21 @@ run() {
   [ "$rc" -eq 0 ] || printf '(exit code %s)\n' "$rc"
 }
 wait_ready() { kubectl -n "$NS" rollout status "sts/$1" --timeout=120s >/dev/null; }
+# recorded_mongo POD: the pod's mongosh (KWOK runs it locally) answers with a recorded healthy rs0.
+recorded_mongo() {
+  kubectl apply -f - >/dev/null <<EXEC
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Exec
+metadata: {name: $1, namespace: $NS}
+spec:
+  execs:
+  - local:
+      workDir: /tmp
+      envs:
+      - {name: KSTS_POD_NAMESPACE, value: $NS}
+      - {name: KSTS_MONGO_FIXTURE, value: $root/test/fixtures/mongo/e2e/healthy.json}
+EXEC
+}
 
 say "control plane (built once from Go modules, then cached) and the plugin"
 KUBECONFIG="$(bash scripts/cluster/up.sh | tail -n 1)"
@@ -54,20 +69,7 @@ kubectl -n "$NS" apply -f $M/mongo.yaml
 kubectl -n "$NS" apply -f $M/local-storage.yaml
 wait_ready web; wait_ready mongo; wait_ready local-test
 # The pods' mongosh is a recorded healthy rs0 (no mongod runs on this machine; see README).
-for p in mongo-0 mongo-1 mongo-2; do
-  kubectl apply -f - >/dev/null <<EXEC
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Exec
-metadata: {name: $p, namespace: $NS}
-spec:
-  execs:
-  - local:
-      workDir: /tmp
-      envs:
-      - {name: KSTS_POD_NAMESPACE, value: $NS}
-      - {name: KSTS_MONGO_FIXTURE, value: $root/test/fixtures/mongo/e2e/healthy.json}
-EXEC
-done
+for p in mongo-0 mongo-1 mongo-2; do recorded_mongo "$p"; done
 run kubectl -n "$NS" get sts,pods,pvc
 
 say "the plugin, found by kubectl"
@@ -108,18 +110,7 @@ run kubectl sts finalize-localpv
 say "mongo-status: replica set rs0 member by member"
 run kubectl sts -n "$NS" mongo-status mongo
 kubectl -n "$NS" scale sts mongo --replicas=4 >/dev/null; wait_ready mongo
-kubectl apply -f - >/dev/null <<EXEC
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Exec
-metadata: {name: mongo-3, namespace: $NS}
-spec:
-  execs:
-  - local:
-      workDir: /tmp
-      envs:
-      - {name: KSTS_POD_NAMESPACE, value: $NS}
-      - {name: KSTS_MONGO_FIXTURE, value: $root/test/fixtures/mongo/e2e/healthy.json}
-EXEC
+recorded_mongo mongo-3
 say "after scaling mongo to 4 without rs.add()"
 run kubectl sts -n "$NS" mongo-status mongo
 
