@@ -27,6 +27,11 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        // Release archives + Krew round trip (scripts/release.mjs, scripts/krew/); no cluster needed.
+        test: { name: 'release', include: ['test/release/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 3_600_000, fileParallelism: false },
+      },
     ],
   },
 });

@@ -52,6 +52,25 @@ complete -c kubectl-sts -f -a '(__kubectl_sts_complete)'
   }
 }
 
+/**
+ * Where kubectl found this plugin: the helper must sit in a PATH directory next to it. A Krew
+ * install runs through a symlink ($KREW_ROOT/bin/kubectl-sts -> store/...), so the invoked path
+ * (argv[0]; kubectl passes the full path) counts, not the resolved executable.
+ */
+export function installDir(argv0 = process.argv0, execPath = process.execPath, envPath = process.env.PATH ?? ''): string {
+  if (argv0.includes('/') || argv0.includes('\\')) return path.dirname(path.resolve(argv0));
+  const self = fs.realpathSync(execPath);
+  for (const d of envPath.split(path.delimiter)) {
+    if (!d) continue;
+    try {
+      if (fs.realpathSync(path.join(d, argv0)) === self) return path.resolve(d);
+    } catch {
+      // not in this PATH entry
+    }
+  }
+  return path.dirname(self);
+}
+
 export const completionCommand = defineCommand<{ shell?: string; dir?: string }>({
   command: 'completion <shell>',
   describe: 'Print a shell completion script (bash, zsh, fish), or "install" the kubectl_complete-sts helper',
@@ -64,7 +83,7 @@ export const completionCommand = defineCommand<{ shell?: string; dir?: string }>
       }) as never,
   run: async (args) => {
     if (args.shell === 'install') {
-      const dir = args.dir ?? path.dirname(fs.realpathSync(process.execPath));
+      const dir = args.dir ?? installDir();
       if (!fs.existsSync(dir)) throw new UsageError(`directory ${dir} does not exist`);
       const target = path.join(dir, COMPLETE_HELPER);
       try {
