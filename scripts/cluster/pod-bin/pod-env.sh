@@ -4,6 +4,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/dns.env"
 : "${KSTS_POD_NAMESPACE:=default}"
 : "${KSTS_CLUSTER_DOMAIN:=cluster.local}"
+# Query timeouts follow a pod's glibc resolver defaults (timeout:5, attempts:2), not a fast-fail
+# setting: on a loaded machine a 2 s single try made healthy lookups fail.
 REAL_NSLOOKUP=/usr/bin/nslookup
 REAL_DIG=/usr/bin/dig
 SEARCH_LIST="$KSTS_POD_NAMESPACE.svc.$KSTS_CLUSTER_DOMAIN svc.$KSTS_CLUSTER_DOMAIN $KSTS_CLUSTER_DOMAIN"
