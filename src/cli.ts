@@ -95,6 +95,7 @@ export function makeDeps(io: Io, args: GlobalArgs): Deps {
                   namespace: args.namespace,
                   requestTimeoutMs: parseRequestTimeout(args.requestTimeout),
                   verbosity: args.verbose,
+                  env: io.env,
                 },
                 (l) => io.stderr.write(`${l}\n`),
               ),
@@ -146,40 +147,85 @@ export function buildParser(io: Io, onResult: (r: CommandResult) => void): Argv<
   return y;
 }
 
-/** Commands whose first positional is a StatefulSet name, for completion. */
-const STS_NAME_COMMANDS = new Set(['rollout', 'status', 'hold', 'diff', 'history', 'undo', 'dns-check', 'mongo-status']);
+/** Commands whose positional is a StatefulSet name, for completion. */
+const STS_NAME_COMMANDS = new Set(['rollout', 'rollout status', 'rollout hold', 'rollout diff', 'rollout history', 'rollout undo', 'dns-check', 'mongo-status']);
+/** Global flags that take a value (the word after them is not a command word). */
+const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--cluster', '--user', '-n', '--namespace', '-o', '--output', '--request-timeout', '-v', '--verbose']);
+
+function specWords(spec: CommandSpec<any>): string[] {
+  const word = String(Array.isArray(spec.command) ? spec.command[0] : spec.command).split(' ')[0]!;
+  return [word, ...(spec.aliases ?? [])].filter((w) => !w.startsWith('$0') && w !== '*' && !w.startsWith('['));
+}
+
+/** The flags a command (path) accepts, read from its yargs builder. */
+function flagsOf(path: CommandSpec<any>[]): string[] {
+  let y = globalOptions(yargs([]).version(false));
+  const positionals = new Set<string>();
+  for (const spec of path) {
+    if (spec.builder) y = spec.builder(y) as never;
+    for (const m of String(Array.isArray(spec.command) ? spec.command[0] : spec.command).matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)) positionals.add(m[1]!);
+  }
+  const opts = (y as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } }).getOptions();
+  const names = new Set<string>();
+  for (const k of Object.keys(opts.key)) if (!positionals.has(k)) names.add(k.length === 1 ? `-${k}` : `--${k}`);
+  names.add('--no-color');
+  for (const aliases of Object.values(opts.alias)) for (const a of aliases) names.add(a.length === 1 ? `-${a}` : `--${a}`);
+  return [...names].filter((n) => !/[A-Z]/.test(n) && n !== '--$0' && n !== '--_').sort();
+}
 
 /**
  * cobra's completion protocol, which kubectl's plugin completion speaks: one candidate a line,
- * then `:4` (no file completion). Commands and flags come from yargs; StatefulSet and namespace
- * names from the cluster (best effort, 3s).
+ * then `:4` (no file completion). Commands, subcommands and flags come from the command specs;
+ * StatefulSet and namespace names from the cluster (best effort, 3s). Never fails.
  */
 async function complete(io: Io, words: string[]): Promise<number> {
   const current = words.length ? words[words.length - 1]! : '';
   const before = words.slice(0, -1);
-  const parser = buildParser({ ...io, argv: before }, () => {});
-  let cands: string[] = await new Promise((resolve) => {
-    parser.getCompletion([...before, current], (err, c) => resolve(err ? [] : [...(c ?? [])]));
-  });
-  cands = cands.map((c) => c.split(':')[0]!.replace(/\\$/, '')).filter((c) => c && c !== '$0' && !c.startsWith('__'));
-  const prev = before[before.length - 1];
-  const positional = before.filter((w) => !w.startsWith('-'));
-  const wantsNamespace = prev === '-n' || prev === '--namespace';
-  const wantsSts = prev === '--sts' || (!current.startsWith('-') && positional.length > 0 && STS_NAME_COMMANDS.has(positional[positional.length - 1]!));
-  if (wantsNamespace || wantsSts) {
-    try {
-      const flags = globalOptions(yargs(before)).help(false).version(false).parseSync() as unknown as GlobalArgs;
-      const kube = await makeDeps(io, { ...flags, requestTimeout: '3s' }).kube();
-      const { Resources, resourcePath } = await import('./kube/resources.js');
-      const path = wantsNamespace ? resourcePath(Resources.namespaces) : resourcePath(Resources.statefulsets, { namespace: kube.namespace });
-      const l = await kube.client.list<{ metadata: { name: string } }>(path);
-      cands = l.items.map((i) => i.metadata.name);
-    } catch {
-      cands = [];
+  let cands: string[] = [];
+  try {
+    // Walk the command words, skipping flags and their values.
+    const path: CommandSpec<any>[] = [];
+    let level: CommandSpec<any>[] = COMMANDS;
+    let positionals = 0;
+    for (let i = 0; i < before.length; i++) {
+      const w = before[i]!;
+      if (w.startsWith('-')) {
+        if (VALUE_FLAGS.has(w)) i++;
+        continue;
+      }
+      const next = level.find((s) => specWords(s).includes(w));
+      if (next) {
+        path.push(next);
+        level = next.subcommands ?? [];
+      } else positionals++;
     }
+    const prev = before[before.length - 1];
+    const cmdPath = path.map((s) => specWords(s)[0]).join(' ');
+    const flagArgs = globalOptions(yargs(before)).help(false).version(false).parseSync() as unknown as GlobalArgs;
+    const fromCluster = async (what: 'namespaces' | 'statefulsets'): Promise<string[]> => {
+      try {
+        const kube = await makeDeps(io, { ...flagArgs, requestTimeout: '3s' }).kube();
+        const { Resources, resourcePath } = await import('./kube/resources.js');
+        const p = what === 'namespaces' ? resourcePath(Resources.namespaces) : resourcePath(Resources.statefulsets, { namespace: kube.namespace });
+        return (await kube.client.list<{ metadata: { name: string } }>(p)).items.map((i) => i.metadata.name);
+      } catch {
+        return []; // no cluster, no names: the static candidates still count
+      }
+    };
+    if (prev === '-n' || prev === '--namespace') cands = await fromCluster('namespaces');
+    else if (prev === '-o' || prev === '--output') cands = [...OUTPUT_FORMATS];
+    else if (prev === '--sts') cands = await fromCluster('statefulsets');
+    else if (prev && VALUE_FLAGS.has(prev)) cands = [];
+    else if (current.startsWith('-')) cands = flagsOf(path);
+    else if (positionals === 0) {
+      cands = level.flatMap(specWords);
+      if (STS_NAME_COMMANDS.has(cmdPath)) cands = [...cands, ...(await fromCluster('statefulsets'))];
+    }
+  } catch {
+    cands = [];
   }
-  const matching = cands.filter((c) => c.startsWith(current));
-  io.stdout.write(`${[...new Set(matching)].join('\n')}${matching.length ? '\n' : ''}:4\n`);
+  const matching = [...new Set(cands.filter((c) => c.startsWith(current) && !c.startsWith('__')))];
+  io.stdout.write(`${matching.join('\n')}${matching.length ? '\n' : ''}:4\n`);
   return ExitCode.Ok;
 }
 

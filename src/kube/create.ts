@@ -8,7 +8,7 @@ import { makeExec } from './exec.js';
 import type { Kube, KubeFlags } from './index.js';
 
 export function createKube(flags: KubeFlags, log: (line: string) => void): Kube {
-  const cfg = loadConfig(flags);
+  const cfg = loadConfig(flags, flags.env ?? process.env);
   const client = new KubeClient({
     kc: cfg.kc,
     server: cfg.server,

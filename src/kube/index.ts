@@ -19,6 +19,8 @@ export interface Kube {
 export interface KubeFlags extends ConnectionFlags {
   requestTimeoutMs?: number;
   verbosity?: number;
+  /** The environment to read KUBECONFIG and HOME from (default: the process's). */
+  env?: Record<string, string | undefined>;
 }
 
 export type { KubeClient, DryRun, PatchType, Query, ListResult, WatchEvent, DeletePreconditions } from './client.js';

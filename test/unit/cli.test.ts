@@ -86,6 +86,37 @@ describe('kubectl sts (program)', () => {
     expect(g.out().split('\n')).toEqual(expect.arrayContaining(['version', 'completion', ':4']));
   });
 
+  it.each([
+    [['rollout', 's'], ['status']],
+    [['-o', 'j'], ['json']],
+    [['pvc-orphans', '--in'], ['--include-pvs']],
+    [['finalize-localpv', '--all-s'], ['--all-safe']],
+    [['nosuch', 'x', ''], []],
+  ])('completion of %j', async (words, want) => {
+    const f = fakeIo(['__complete', ...words]);
+    expect(await runCli(f.io)).toBe(ExitCode.Ok);
+    expect(f.out()).toBe(`${want.map((w) => `${w}\n`).join('')}:4\n`);
+  });
+
+  it('completes StatefulSet names from the cluster after a command that takes one', async () => {
+    const list = async (path: string) => {
+      expect(path).toBe('/apis/apps/v1/namespaces/db/statefulsets');
+      return { items: [{ metadata: { name: 'web' } }, { metadata: { name: 'mongo' } }], resourceVersion: '1' };
+    };
+    const f = fakeIo(['__complete', 'rollout', 'status', 'm'], { kube: { namespace: 'db', client: { list } as never } });
+    await runCli(f.io);
+    expect(f.out()).toBe('mongo\n:4\n');
+    const g = fakeIo(['__complete', 'rollout', 'web', 'x'], { kube: { namespace: 'db', client: { list } as never } });
+    await runCli(g.io);
+    expect(g.out()).toBe(':4\n'); // the name is already given
+  });
+
+  it('completion never fails, even when the cluster is unreachable', async () => {
+    const f = fakeIo(['__complete', 'dns-check', ''], { kube: { client: { list: async () => { throw new Error('refused'); } } as never } });
+    expect(await runCli(f.io)).toBe(ExitCode.Ok);
+    expect(f.out()).toBe(':4\n');
+  });
+
   it('completion bash prints a script that calls __complete', async () => {
     const f = fakeIo(['completion', 'bash']);
     expect(await runCli(f.io)).toBe(ExitCode.Ok);
