@@ -5,7 +5,6 @@
 # (see lib.sh) is derived from versions.env, so a version bump rebuilds.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= 1.26 on PATH to build the control plane: kube-apiserver $KUBE_VERSION needs it)."
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 SRC="$CACHE_ROOT/src-$VERSIONS_KEY"
 mkdir -p "$BIN_DIR" "$SRC"
@@ -25,8 +24,15 @@ run() {
 
 have() { for b in "$@"; do [ -x "$BIN_DIR/$b" ] || return 1; done; }
 
+# Go is needed only when something is not built yet (a warm cache runs without it).
+need_go() {
+  command -v go >/dev/null 2>&1 ||
+    die "Go is not installed: building $1 needs Go >= 1.26 on PATH (kube-apiserver $KUBE_VERSION requires it), or a cache with the binaries at $BIN_DIR"
+}
+
 build_etcd() {
   have etcd && return 0
+  need_go "etcd $ETCD_VERSION"
   log "building etcd $ETCD_VERSION"
   local d="$SRC/etcd"; mkdir -p "$d"
   cat >"$d/go.mod" <<MOD
@@ -40,6 +46,7 @@ MOD
 
 build_kwok() {
   have kwok kwokctl && return 0
+  need_go "kwok $KWOK_VERSION"
   log "building kwok and kwokctl $KWOK_VERSION"
   run kwok env GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" \
     "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
@@ -47,12 +54,14 @@ build_kwok() {
 
 build_coredns() {
   have coredns && return 0
+  need_go "coredns $COREDNS_VERSION"
   log "building coredns $COREDNS_VERSION"
   run coredns env GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
 }
 
 build_kube() {
   have kube-apiserver kube-controller-manager kube-scheduler && return 0
+  need_go "kubernetes $KUBE_VERSION"
   log "building kube-apiserver, kube-controller-manager, kube-scheduler $KUBE_VERSION (cold: tens of minutes)"
   local d="$SRC/kube"; mkdir -p "$d"
   local modfile minor
