@@ -110,6 +110,7 @@ export function makeDeps(io: Io, args: GlobalArgs): Deps {
     spinner: () => makeSpinner(io.stderr, personal),
     confirm: (q) => askYesNo(io, q),
     interactive: Boolean(io.stdin.isTTY),
+    stdoutIsTTY: Boolean(io.stdout.isTTY),
     color: palette(colorEnabled(io.stdout.isTTY, io.env, !args.color)),
     signal: io.signal,
   };

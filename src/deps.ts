@@ -22,6 +22,8 @@ export interface Deps {
   confirm(question: string): Promise<boolean>;
   /** Whether stdin is a terminal (confirmations are possible). */
   interactive: boolean;
+  /** Whether stdout is a terminal (screen refreshes in watch modes). */
+  stdoutIsTTY: boolean;
   /** Colors for stdout. */
   color: Palette;
   /** Aborted on Ctrl-C (SIGINT) / SIGTERM. */

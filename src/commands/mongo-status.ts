@@ -284,7 +284,7 @@ export const mongoStatusCommand = defineCommand<MongoStatusArgs>({
       exitCode = exitOf(report);
       const stamp = new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z');
       const body = format(report, args, deps);
-      const clear = deps.interactive && !(args.output === 'json' || args.output === 'yaml') ? '\u001b[H\u001b[2J' : '';
+      const clear = deps.stdoutIsTTY && !(args.output === 'json' || args.output === 'yaml') ? '\u001b[H\u001b[2J' : '';
       deps.write(`${clear}${args.output === 'json' || args.output === 'yaml' ? '' : `Every ${args.interval}: kubectl sts mongo-status ${args.name}   ${stamp}\n\n`}${body}`);
       try {
         await deps.sleep(intervalMs, deps.signal);

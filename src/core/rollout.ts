@@ -281,7 +281,7 @@ export function rolloutStatus(sts: StatefulSet, pods: Pod[], now: number): Rollo
     state = upToDate ? 'progressing' : 'ondelete-pending';
     message = upToDate
       ? `waiting for ${f.replicas - counts.available} pods to become available`
-      : `OnDelete: ${pending} of ${f.replicas} pods still run an older revision; they change only when deleted (kubectl sts rollout ${f.name} --delete-pods)`;
+      : `OnDelete: ${pending} of ${f.replicas} pods still run an older revision; they change only when deleted (kubectl sts rollout ${f.name} -n ${f.namespace} --delete-pods)`;
   } else if (!partitionDone) {
     state = 'progressing';
     const done = targets.filter((o) => byOrd.get(o)?.updated && byOrd.get(o)?.available).length;
@@ -290,10 +290,10 @@ export function rolloutStatus(sts: StatefulSet, pods: Pod[], now: number): Rollo
       : `waiting for the controller to observe generation ${f.generation} (observed ${f.observedGeneration})`;
   } else if (f.held) {
     state = 'held';
-    message = `held: partition ${f.partition} >= replicas ${f.replicas}; ${pending} pods wait on the current revision (kubectl sts rollout ${f.name} --step)`;
+    message = `held: partition ${f.partition} >= replicas ${f.replicas}; ${pending} pods wait on the current revision (kubectl sts rollout ${f.name} -n ${f.namespace} --step)`;
   } else if (pending > 0) {
     state = 'partitioned';
-    message = `partitioned: ${counts.updated} of ${f.replicas} pods updated; ${pending} below partition ${f.partition} wait (kubectl sts rollout ${f.name} --step)`;
+    message = `partitioned: ${counts.updated} of ${f.replicas} pods updated; ${pending} below partition ${f.partition} wait (kubectl sts rollout ${f.name} -n ${f.namespace} --step)`;
   } else {
     state = 'progressing';
     message = `all pods updated; waiting for ${f.replicas - counts.available} to become available`;

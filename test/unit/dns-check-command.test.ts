@@ -169,6 +169,7 @@ function fakeDeps(kube: Kube): Deps & { logs: string[] } {
     spinner: async () => silentSpinner,
     confirm: async () => false,
     interactive: false,
+    stdoutIsTTY: false,
     color: palette(false),
     signal: new AbortController().signal,
     logs,

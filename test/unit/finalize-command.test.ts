@@ -69,6 +69,7 @@ function fakeDeps(kube: Kube, o: { interactive?: boolean; answer?: boolean } = {
       return o.answer ?? false;
     },
     interactive: o.interactive ?? false,
+    stdoutIsTTY: false,
     color: palette(false),
     signal: new AbortController().signal,
   };

@@ -75,6 +75,7 @@ function fakeDeps(kube: Kube, o: { abortAfterSleeps?: number } = {}) {
     spinner: async () => silentSpinner,
     confirm: async () => false,
     interactive: false,
+    stdoutIsTTY: false,
     color: palette(false),
     signal: ac.signal,
   };
@@ -211,6 +212,13 @@ describe('mongo-status command', () => {
     expect(written[0]).toMatch(/^Every 5s: kubectl sts mongo-status mongo {3}2026-01-01T00:00:00Z\n\nReplica set rs0/);
     expect(written[0]).not.toContain('\u001b[2J');
     expect(r).toEqual({ output: '', exitCode: 0 });
+  });
+
+  it('--watch clears the screen between refreshes when stdout is a terminal (stdin does not matter)', async () => {
+    const { kube } = fakeKube(() => ok(fixture('e2e/healthy.json')));
+    const { deps, written } = fakeDeps(kube, { abortAfterSleeps: 1 });
+    await mongoStatusCommand.run!(args({ watch: true }), { ...deps, stdoutIsTTY: true, interactive: false });
+    expect(written[0]).toMatch(/^\u001b\[H\u001b\[2J/);
   });
 
   it('rejects usage errors', async () => {

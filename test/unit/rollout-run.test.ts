@@ -287,7 +287,7 @@ describe('rollout status', () => {
     const r = await runStatus({ ...globals(), name: 'web', watch: true, timeout: '5s' }, deps);
     expect(r.exitCode).toBe(0);
     expect(deps.written.join('')).toMatch(/web-4/);
-    expect(r.output).toMatch(/partitioned: 1 of 5 pods updated/);
+    expect(r.output).toMatch(/partitioned: 1 of 5 pods updated; 4 below partition 4 wait \(kubectl sts rollout web -n [a-z0-9-]+ --step\)/);
   });
 });
 
