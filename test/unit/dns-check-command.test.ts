@@ -5,13 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { recordingDeps } from '../helpers/fake-deps.js';
 import { describe, expect, it } from 'vitest';
 import { runDnsCheck, type DnsCheckArgs } from '../../src/commands/dns-check.js';
 import type { GlobalArgs } from '../../src/commands/command.js';
 import type { Deps } from '../../src/deps.js';
 import type { Kube, ExecRequest, ExecResult } from '../../src/kube/index.js';
-import { palette } from '../../src/render/color.js';
-import { silentSpinner } from '../../src/render/spinner.js';
 import { KubeApiError, UsageError } from '../../src/errors.js';
 import type { DnsCheckOutput } from '../../src/render/dns.js';
 import type { KubeObject, Pod, Service, StatefulSet } from '../../src/core/types.js';
@@ -159,21 +158,8 @@ function fakeKube(w: World) {
 }
 
 function fakeDeps(kube: Kube): Deps & { logs: string[] } {
-  const logs: string[] = [];
-  return {
-    kube: async () => kube,
-    now: () => Date.parse('2026-01-01T00:00:00Z'),
-    sleep: async () => {},
-    write: () => {},
-    log: (l) => void logs.push(l),
-    spinner: async () => silentSpinner,
-    confirm: async () => false,
-    interactive: false,
-    stdoutIsTTY: false,
-    color: palette(false),
-    signal: new AbortController().signal,
-    logs,
-  };
+  const r = recordingDeps(kube);
+  return { ...r.deps, logs: r.logged };
 }
 
 function args(over: Partial<DnsCheckArgs & GlobalArgs> = {}): DnsCheckArgs & GlobalArgs {

@@ -1,11 +1,9 @@
+import { recordingDeps } from '../helpers/fake-deps.js';
 import { describe, expect, it } from 'vitest';
 import { runFinalize, parseTargets, type FinalizeArgs } from '../../src/commands/finalize-localpv.js';
 import type { GlobalArgs } from '../../src/commands/command.js';
-import type { Deps } from '../../src/deps.js';
 import type { Kube } from '../../src/kube/index.js';
 import { AbortedError, CliError, ExitCode, KubeApiError, UsageError } from '../../src/errors.js';
-import { palette } from '../../src/render/color.js';
-import { silentSpinner } from '../../src/render/spinner.js';
 import type { FinalizeOutput } from '../../src/render/finalize.js';
 import type { FinalizeInputs } from '../../src/core/finalize.js';
 import { loadCluster, NOW } from '../fixtures/finalize/load.js';
@@ -54,26 +52,7 @@ function fakeKube(state: FinalizeInputs, o: { patchErrors?: (Error | undefined)[
 }
 
 function fakeDeps(kube: Kube, o: { interactive?: boolean; answer?: boolean } = {}) {
-  const written: string[] = [];
-  const logged: string[] = [];
-  const questions: string[] = [];
-  const deps: Deps = {
-    kube: async () => kube,
-    now: () => NOW,
-    sleep: async () => {},
-    write: (t) => void written.push(t),
-    log: (l) => void logged.push(l),
-    spinner: async () => silentSpinner,
-    confirm: async (q) => {
-      questions.push(q);
-      return o.answer ?? false;
-    },
-    interactive: o.interactive ?? false,
-    stdoutIsTTY: false,
-    color: palette(false),
-    signal: new AbortController().signal,
-  };
-  return { deps, written, logged, questions };
+  return recordingDeps(kube, { ...o, now: NOW });
 }
 
 function args(over: Partial<FinalizeArgs & GlobalArgs> = {}): FinalizeArgs & GlobalArgs {

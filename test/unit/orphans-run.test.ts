@@ -1,12 +1,11 @@
 /** `kubectl sts pvc-orphans` run(): flags, fetching, confirmation, deletion, output — against a fake Kube and fake Deps. */
+import { recordingDeps } from '../helpers/fake-deps.js';
+import type { Deps } from '../../src/deps.js';
 import { describe, expect, it } from 'vitest';
 import { pvcOrphansCommand, parseAge, type PvcOrphansArgs } from '../../src/commands/pvc-orphans.js';
 import type { GlobalArgs } from '../../src/commands/command.js';
-import type { Deps } from '../../src/deps.js';
 import type { Kube } from '../../src/kube/index.js';
 import { AbortedError, CliError, KubeApiError, UsageError } from '../../src/errors.js';
-import { palette } from '../../src/render/color.js';
-import { silentSpinner } from '../../src/render/spinner.js';
 import type { PvcOrphansOutput } from '../../src/render/orphans.js';
 import type { KubeObject, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../../src/core/types.js';
 import { NOW, boundPv, pod, pv, pvc, sts } from '../fixtures/orphans/build.js';
@@ -66,25 +65,8 @@ function fakeKube(world: World, o: { onList?: (path: string, n: number) => void;
 }
 
 function fakeDeps(kube: Kube, o: { interactive?: boolean; answer?: boolean } = {}) {
-  const asked: string[] = [];
-  const logs: string[] = [];
-  const deps: Deps = {
-    kube: async () => kube,
-    now: () => NOW,
-    sleep: async () => {},
-    write: () => {},
-    log: (l) => void logs.push(l),
-    spinner: async () => silentSpinner,
-    confirm: async (q) => {
-      asked.push(q);
-      return o.answer ?? false;
-    },
-    interactive: o.interactive ?? false,
-    stdoutIsTTY: false,
-    color: palette(false),
-    signal: new AbortController().signal,
-  };
-  return { deps, asked, logs };
+  const r = recordingDeps(kube, { ...o, now: NOW });
+  return { deps: r.deps, asked: r.questions, logs: r.logged };
 }
 
 function args(extra: Partial<PvcOrphansArgs & GlobalArgs> = {}): PvcOrphansArgs & GlobalArgs {
