@@ -102,8 +102,10 @@ run kubectl sts finalize-localpv
 
 say "stop the pod and delete its claim: the real controllers then release and remove the PV by themselves"
 kubectl -n "$NS" scale sts local-test --replicas=0 >/dev/null
-kubectl -n "$NS" wait --for=delete pod/local-test-0 --timeout=60s >/dev/null 2>&1 || true
-kubectl -n "$NS" delete pvc local-vol-local-test-0 --wait=false >/dev/null
+kubectl -n "$NS" wait --for=delete pod -l app=local-test --timeout=60s >/dev/null 2>&1 || true
+# (which claim example-pv is bound to depends on where the scheduler put each pod)
+claim=$(kubectl get pv example-pv -o jsonpath='{.spec.claimRef.name}')
+kubectl -n "$NS" delete pvc "$claim" --wait=false >/dev/null
 for _ in $(seq 1 40); do kubectl get pv example-pv >/dev/null 2>&1 || break; sleep 0.25; done
 run kubectl sts finalize-localpv
 
