@@ -5,11 +5,12 @@
  */
 import type { Argv } from 'yargs';
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
+import { durationFlag } from './flags.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import type { EndpointSlice, Pod, Service, StatefulSet } from '../core/types.js';
-import { parseDuration, formatDuration } from '../core/duration.js';
+import { formatDuration } from '../core/duration.js';
 import { selectorToString } from '../core/labels.js';
 import { podsOfSet, selectorText, staticChecks, type DnsCheck } from '../core/dns.js';
 import { clusterDomainFromResolvConf, parseLookup, type DnsTool } from '../core/dns-parse.js';
@@ -63,12 +64,7 @@ export function validateArgs(args: DnsCheckArgs & GlobalArgs): { mode: ProbeMode
   if (args.allNamespaces) throw new UsageError('dns-check works on one StatefulSet: -A/--all-namespaces is not supported', ['Use -n NAMESPACE.']);
   if (args.from && args.allPairs) throw new UsageError('--from and --all-pairs cannot be used together');
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new UsageError(`--concurrency must be a whole number >= 1, not ${args.concurrency}`);
-  let timeoutMs: number;
-  try {
-    timeoutMs = parseDuration(args.execTimeout);
-  } catch (e) {
-    throw new UsageError(`--exec-timeout: ${(e as Error).message}`);
-  }
+  const timeoutMs = durationFlag('exec-timeout', args.execTimeout);
   if (args.clusterDomain !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(args.clusterDomain.replace(/\.$/, ''))) {
     throw new UsageError(`--cluster-domain "${args.clusterDomain}" is not a DNS domain (e.g. cluster.local)`);
   }

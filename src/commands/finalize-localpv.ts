@@ -8,6 +8,7 @@
  * resourceVersion conflict re-reads those four lists and re-diagnoses before retrying.
  */
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
+import { parseDryRun } from './flags.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
 import { AbortedError, CliError, ExitCode, UsageError, isConflict, isNotFound } from '../errors.js';
@@ -180,12 +181,6 @@ async function finalizeOne(
   }
 }
 
-function dryRunFlag(v: unknown): DryRunFlag {
-  if (v === undefined || v === false || v === 'none') return 'none';
-  if (v === '' || v === true || v === 'client') return 'client';
-  if (v === 'server') return 'server';
-  throw new UsageError(`--dry-run must be "none", "client" or "server", not "${String(v)}"`);
-}
 
 function confirmQuestion(items: PlanItem[]): string {
   const lines = items.map((i) => {
@@ -196,7 +191,7 @@ function confirmQuestion(items: PlanItem[]): string {
 }
 
 export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): Promise<CommandResult> {
-  const dryRun = dryRunFlag(args.dryRun);
+  const dryRun = parseDryRun(args.dryRun);
   const targets = parseTargets((args.names ?? []).map(String));
   let selector: LabelSelector | undefined;
   if (args.selector) {

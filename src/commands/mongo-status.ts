@@ -6,13 +6,13 @@
  */
 import type { Argv } from 'yargs';
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
+import { durationFlag } from './flags.js';
 import type { Deps } from '../deps.js';
 import type { ExecFn, Kube } from '../kube/index.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import type { Pod, Secret, StatefulSet } from '../core/types.js';
 import { isPodReady } from '../core/pods.js';
 import { selectorToString } from '../core/labels.js';
-import { parseDuration } from '../core/duration.js';
 import {
   analyzeMongo,
   isMissingExecutable,
@@ -213,13 +213,6 @@ function format(report: MongoReport, args: MongoStatusArgs & GlobalArgs, deps: D
   return renderMongoStatus(report, { wide: args.output === 'wide', color: deps.color });
 }
 
-function durationFlag(flag: string, value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (e) {
-    throw new UsageError(`--${flag}: ${(e as Error).message}`);
-  }
-}
 
 export const mongoStatusCommand = defineCommand<MongoStatusArgs>({
   command: 'mongo-status <name>',

@@ -8,6 +8,7 @@
  * persistentvolumes) whatever the number of objects; no per-object GET.
  */
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
+import { parseDryRun } from './flags.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
 import { AbortedError, CliError, ExitCode, UsageError, isConflict, isNotFound } from '../errors.js';
@@ -46,12 +47,6 @@ export function parseAge(text: string): number {
   return parseDuration(text);
 }
 
-export function parseDryRun(v: string | undefined): DryRunMode {
-  if (v === undefined || v === 'none' || v === 'false') return 'none';
-  if (v === '' || v === 'client' || v === 'true') return 'client';
-  if (v === 'server') return 'server';
-  throw new UsageError(`invalid --dry-run value "${v}": use none, client or server`);
-}
 
 interface Validated {
   selector: LabelSelector | undefined;

@@ -8,7 +8,7 @@ import type { Kube, KubeClient } from '../kube/index.js';
 import type { KubeEvent, Pod, StatefulSet } from '../core/types.js';
 import { AbortedError, CliError, ExitCode, UsageError, isConflict } from '../errors.js';
 import { selectorToString } from '../core/labels.js';
-import { formatDuration, parseDuration } from '../core/duration.js';
+import { formatDuration } from '../core/duration.js';
 import { describePodState, lastEventLine, waitProgress, type WaitProgress, type WaitTarget } from '../core/rollout.js';
 import type { GlobalArgs } from './command.js';
 
@@ -59,20 +59,7 @@ export async function listPods(ctx: Ctx, sts: StatefulSet): Promise<Pod[]> {
   return (await ctx.client.list<Pod>(podsPath(ctx), podQuery(sts))).items;
 }
 
-export function parseDryRun(v: string | undefined): DryRunMode {
-  if (v === undefined || v === 'none' || v === 'false') return 'none';
-  if (v === '' || v === 'client' || v === 'true') return 'client';
-  if (v === 'server') return 'server';
-  throw new UsageError(`--dry-run must be "none", "client" or "server", not "${v}"`);
-}
-
-export function parseDurationFlag(flag: string, v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    throw new UsageError(`--${flag}: ${(e as Error).message}`);
-  }
-}
+export { parseDryRun, durationFlag as parseDurationFlag } from './flags.js';
 
 /** `-n NS` as the user should type it in a follow-up command. */
 export function nsFlag(ctx: Ctx): string {
