@@ -14,14 +14,13 @@ import { formatDuration } from '../core/duration.js';
 import { selectorToString } from '../core/labels.js';
 import { podsOfSet, selectorText, staticChecks, type DnsCheck } from '../core/dns.js';
 import { clusterDomainFromResolvConf, parseLookup, type DnsTool } from '../core/dns-parse.js';
+import { exitCodeFromMessage, isMissingExecutable } from '../core/exec-result.js';
 import {
   batchCommand,
   batches,
   buildPlan,
   canProbe,
   evaluateLookup,
-  exitCodeFromFailure,
-  isMissingExecutable,
   lookupCommand,
   parseBatchOutput,
   probePods,
@@ -109,7 +108,7 @@ class LookupRunner {
       const r = await this.attempt(pod, container, tool, l);
       if (!r) continue;
       if (r.timedOut) return { lookup: l, tool, container, unavailable: `${tool} gave no answer within ${formatDuration(this.timeoutMs)}` };
-      const exitCode = r.failure ? exitCodeFromFailure(r.failure) : r.exitCode;
+      const exitCode = r.failure ? exitCodeFromMessage(r.failure) : r.exitCode;
       if (exitCode === undefined) return { lookup: l, tool, container, unavailable: `${tool} could not run: ${r.failure}` };
       const answer = parseLookup(tool, r.stdout, r.stderr, exitCode);
       if (answer.status === 'error' && /does not support/.test(answer.detail ?? '')) continue;

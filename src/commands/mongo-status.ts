@@ -12,10 +12,10 @@ import type { ExecFn, Kube } from '../kube/index.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import type { Pod, Secret, StatefulSet } from '../core/types.js';
 import { isPodReady } from '../core/pods.js';
+import { isMissingExecutable } from '../core/exec-result.js';
 import { selectorToString } from '../core/labels.js';
 import {
   analyzeMongo,
-  isMissingExecutable,
   setPods,
   viewFromFailure,
   viewFromProbe,

@@ -104,22 +104,6 @@ export function lookupCommand(tool: DnsTool, type: 'A' | 'SRV', name: string): s
   }
 }
 
-/** Whether an exec result says the program does not exist in the container. */
-export function isMissingExecutable(r: { stdout?: string; stderr: string; exitCode: number; failure?: string | undefined }): boolean {
-  // Docker-based runtimes print the OCI error on stdout with exit code 126/127.
-  const text = `${r.failure ?? ''}\n${r.stderr}\n${r.exitCode === 126 || r.exitCode === 127 ? (r.stdout ?? '') : ''}`;
-  if (/executable file not found|no such file or directory|command not found|not found in \$PATH/i.test(text)) return true;
-  return r.exitCode === 127;
-}
-
-/**
- * The exit code of a command whose non-zero exit the runtime reported as a failure message
- * ("... exit status 1", as KWOK's local exec does) rather than as an ExitCode cause.
- */
-export function exitCodeFromFailure(failure: string | undefined): number | undefined {
-  const m = failure ? /exit (?:status|code) (\d+)/.exec(failure) : null;
-  return m ? Number(m[1]) : undefined;
-}
 
 /** What a lookup returned, as the command collected it. */
 export interface LookupOutcome {

@@ -173,13 +173,6 @@ function lastMeaningfulLine(text: string): string {
   return (err ?? lines[lines.length - 1] ?? '').slice(0, 400);
 }
 
-/** Whether an exec result means the executable does not exist in the container. */
-export function isMissingExecutable(r: { exitCode: number; stderr: string; failure?: string | undefined }): boolean {
-  const text = `${r.failure ?? ''}\n${r.stderr}`;
-  if (r.exitCode === 127) return true;
-  if (r.exitCode === 0) return false;
-  return /executable file not found|not found in \$PATH|no such file or directory|command not found/i.test(text);
-}
 
 // ------------------------------------------------------------------ pods and hosts
 

@@ -32,23 +32,9 @@ export interface ExecResult {
 /** The signature every consumer of exec depends on; tests inject a fake. */
 export type ExecFn = (req: ExecRequest) => Promise<ExecResult>;
 
-interface StatusLike {
-  status?: string;
-  message?: string;
-  reason?: string;
-  details?: { causes?: { reason?: string; message?: string }[] };
-}
+import { exitCodeFromStatus } from '../core/exec-result.js';
 
-/** Exit code from the exec channel's final Status object. Pure. */
-export function exitCodeFromStatus(s: StatusLike): { exitCode: number; failure?: string } {
-  if (s.status === 'Success') return { exitCode: 0 };
-  const cause = s.details?.causes?.find((c) => c.reason === 'ExitCode');
-  if (cause?.message !== undefined && /^\d+$/.test(cause.message)) return { exitCode: Number(cause.message) };
-  // Some runtimes (KWOK's local exec among them) report a non-zero exit only inside the message.
-  const m = /exit status (\d+)/.exec(s.message ?? '');
-  if (m && !/executable file not found|no such file or directory/i.test(s.message ?? '')) return { exitCode: Number(m[1]) };
-  return { exitCode: -1, failure: s.message ?? s.reason ?? 'command failed to start' };
-}
+export { exitCodeFromStatus };
 
 function collector(chunks: Buffer[]): Writable {
   return new Writable({
@@ -86,7 +72,7 @@ export function makeExec(kc: KubeConfig, server: string, context: string): ExecF
       }
       exec
         .exec(req.namespace, req.pod, req.container ?? '', req.command, collector(out), collector(err), stdin, false, (status) =>
-          finish(exitCodeFromStatus(status as StatusLike)),
+          finish(exitCodeFromStatus(status as Parameters<typeof exitCodeFromStatus>[0])),
         )
         .then((socket) => {
           ws = socket;

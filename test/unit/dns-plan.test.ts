@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_SCRIPT, batchCommand, batches, buildPlan, evaluateLookup, isMissingExecutable, lookupCommand, parseBatchOutput, toolsFor, type EvalContext, type Lookup } from '../../src/core/dns-plan.js';
+import { isMissingExecutable } from '../../src/core/exec-result.js';
+import { BATCH_SCRIPT, batchCommand, batches, buildPlan, evaluateLookup, lookupCommand, parseBatchOutput, toolsFor, type EvalContext, type Lookup } from '../../src/core/dns-plan.js';
 import type { LookupAnswer } from '../../src/core/dns-parse.js';
 import { NS, pod, pods, service, sts } from '../fixtures/dns/objects.js';
 

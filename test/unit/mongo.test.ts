@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isMissingExecutable } from '../../src/core/exec-result.js';
 import {
   analyzeMongo,
   classifyMongoError,
-  isMissingExecutable,
   mapHost,
   splitHost,
   viewFromFailure,
