@@ -11,6 +11,14 @@ export const ExitCode = {
   Usage: 2,
   /** The cluster cannot be reached or the credentials are rejected (or there is no usable kubeconfig). */
   Unreachable: 3,
+  /**
+   * Could not check: the command found no problem in what it could read, but part of what it was
+   * asked to decide could not be decided (a read was forbidden, an exec was refused, no member
+   * answered). Never a clean bill of health. Problems found take precedence (exit 1).
+   */
+  Incomplete: 4,
+  /** Interrupted by Ctrl-C (SIGINT), as shells report it (128 + 2). */
+  Interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -77,4 +85,17 @@ export function isConflict(err: unknown): boolean {
 }
 export function isNotFound(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 404;
+}
+/** 403: the identity lacks an RBAC verb; a read-only command skips that part and says so. */
+export function isForbidden(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 403;
+}
+
+/**
+ * The exit code of a check: problems found (1) win over "could not check" (4), which wins over 0.
+ * `incomplete` is true when anything the command was asked to decide could not be decided.
+ */
+export function checkExitCode(problems: boolean, incomplete: boolean): ExitCodeValue {
+  if (problems) return ExitCode.Problems;
+  return incomplete ? ExitCode.Incomplete : ExitCode.Ok;
 }

@@ -29,3 +29,4 @@ export { Resources, resourcePath, describePath } from './resources.js';
 export { observe, WaitTimeoutError, type Snapshot, type Source } from './observe.js';
 export { patchWithRetry, withPrecondition, type PatchPlan } from './update.js';
 export { mapBounded } from './concurrency.js';
+export { readOptional, newWarnings, type Warnings } from './optional.js';
