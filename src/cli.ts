@@ -8,10 +8,11 @@ import type { Deps } from './deps.js';
 import { sleep } from './deps.js';
 import { toYargs, type CommandResult, type CommandSpec, type GlobalArgs, type Host } from './commands/command.js';
 import { COMMANDS } from './commands/index.js';
+import { normalizeArgv } from './commands/argv.js';
 import { OUTPUT_FORMATS, isStructured } from './render/output.js';
 import { colorEnabled, palette } from './render/color.js';
 import { makeSpinner } from './render/spinner.js';
-import { parseDuration } from './core/duration.js';
+import { parseRequestTimeout } from './commands/flags.js';
 import type { Kube } from './kube/index.js';
 import { loadKube } from './kube/load.js';
 
@@ -30,11 +31,7 @@ export const PROGRAM = 'kubectl sts';
 /** Help is wrapped at this width (or the terminal's, when narrower). */
 export const HELP_WIDTH = 100;
 
-/** `--request-timeout` as kubectl reads it: "0" (none), a bare number of seconds, or a duration. */
-export function parseRequestTimeout(value: string): number {
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  return parseDuration(value);
-}
+export { parseRequestTimeout };
 
 export function globalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
   return y
@@ -117,7 +114,7 @@ export function makeDeps(io: Io, args: GlobalArgs): Deps {
 }
 
 export function buildParser(io: Io, onResult: (r: CommandResult) => void): Argv<GlobalArgs> {
-  const host: Host = { deps: (a) => makeDeps(io, a), done: onResult };
+  const host: Host = { deps: (a) => makeDeps(io, a), done: onResult, rawArgv: io.argv };
   let y = globalOptions(yargs(io.argv))
     .scriptName(PROGRAM)
     .usage(
@@ -127,7 +124,8 @@ export function buildParser(io: Io, onResult: (r: CommandResult) => void): Argv<
     .help('help')
     .alias('help', 'h')
     .strict()
-    .recommendCommands()
+    // No .recommendCommands(): its fuzzy match took StatefulSet names for subcommands (`rollout db`
+    // became "Did you mean diff?"). Typos are suggested by normalizeArgv where no name can stand.
     .demandCommand(1, `a command is required; see '${PROGRAM} --help'`)
     .wrap(Math.min(HELP_WIDTH, io.stdout.columns || HELP_WIDTH))
     .epilogue(`Exit codes: 0 ok, 1 problems found or operation failed, 2 usage error, 3 cluster unreachable or credentials rejected.`)
@@ -142,14 +140,38 @@ export function buildParser(io: Io, onResult: (r: CommandResult) => void): Argv<
     }) as never, true)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new UsageError(msg ?? 'invalid command line', [`See '${PROGRAM} --help'.`]);
+      throw usageFromYargs(msg ?? 'invalid command line', io.argv);
     });
   for (const spec of COMMANDS) y = y.command(toYargs(spec, host));
   return y;
 }
 
+/** yargs' own validation messages, said the way the rest of the CLI says things (exit 2). */
+export function usageFromYargs(msg: string, argv: readonly string[]): UsageError {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const cmd = [PROGRAM, ...words.slice(0, words[0] === 'rollout' && words.length > 1 ? 2 : 1)].join(' ');
+  if (words[0] === 'completion' && /^Not enough non-option arguments/.test(msg)) {
+    return new UsageError('a shell is required: kubectl sts completion bash|zsh|fish', [`See '${cmd} --help'.`]);
+  }
+  if (/^Not enough non-option arguments/.test(msg) || /^Missing required argument: name/.test(msg)) {
+    const hints = [`See '${cmd} --help'.`];
+    // `rollout status --step`: perhaps a set named "status" was meant.
+    if (words[0] === 'rollout' && words.length === 2) {
+      const flags = argv.filter((a) => a.startsWith('-')).join(' ');
+      hints.unshift(`For a StatefulSet named "${words[1]}", name it after "step" or "--": ${PROGRAM} rollout step ${words[1]}${flags ? ` ${flags}` : ''}`);
+    }
+    return new UsageError(`a StatefulSet name is required: ${cmd} NAME`, hints);
+  }
+  const unknown = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (unknown) {
+    const names = unknown[1]!.split(', ').map((n) => (n.length === 1 ? `-${n}` : /^[a-z][\w-]*$/i.test(n) && argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`)) ? `--${n}` : n));
+    return new UsageError(`unknown flag or argument: ${names.join(', ')}`, [`See '${cmd} --help' for the flags it takes.`]);
+  }
+  return new UsageError(msg, [`See '${cmd} --help'.`]);
+}
+
 /** Commands whose positional is a StatefulSet name, for completion. */
-const STS_NAME_COMMANDS = new Set(['rollout', 'rollout status', 'rollout hold', 'rollout diff', 'rollout history', 'rollout undo', 'dns-check', 'mongo-status']);
+const STS_NAME_COMMANDS = new Set(['rollout', 'rollout step', 'rollout status', 'rollout hold', 'rollout diff', 'rollout history', 'rollout undo', 'dns-check', 'mongo-status']);
 /** Global flags that take a value (the word after them is not a command word). */
 const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--cluster', '--user', '-n', '--namespace', '-o', '--output', '--request-timeout', '-v', '--verbose']);
 
@@ -235,11 +257,12 @@ export async function runCli(io: Io): Promise<number> {
   let result: CommandResult | undefined;
   if (io.argv[0] === '__complete') return complete(io, io.argv.slice(1));
   try {
-    const parser = buildParser(io, (r) => {
+    const argv = normalizeArgv(io.argv, COMMANDS, { program: PROGRAM, globalBuilder: globalOptions });
+    const parser = buildParser({ ...io, argv }, (r) => {
       result = r;
     });
     let helpText = '';
-    await parser.parseAsync(io.argv, {}, (err, _argv, output) => {
+    await parser.parseAsync(argv, {}, (err, _argv, output) => {
       if (!err && output) helpText = output;
     });
     if (helpText) io.stdout.write(helpText.endsWith('\n') ? helpText : `${helpText}\n`);

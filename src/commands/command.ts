@@ -5,6 +5,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Deps } from '../deps.js';
 import type { OutputFormat } from '../render/output.js';
+import { validateFlagValues } from './flags.js';
 
 export interface GlobalArgs {
   kubeconfig?: string | undefined;
@@ -32,11 +33,19 @@ export interface CommandSpec<A = object> {
   builder?: (y: Argv<GlobalArgs>) => Argv<A>;
   /** Subcommands, each a spec of its own (e.g. `rollout status`). */
   subcommands?: CommandSpec<any>[];
+  /**
+   * For a command with subcommands and a name of its own (`rollout [name]`): the explicit
+   * subcommand that means "the command itself" (`rollout step NAME`). It is also what `--` selects
+   * (`rollout --step -- status`), so a name equal to a subcommand always has an unambiguous form.
+   */
+  defaultSubcommand?: string;
   run?: (args: A & GlobalArgs, deps: Deps) => Promise<CommandResult>;
 }
 
 export interface Host {
   deps(args: GlobalArgs): Deps;
+  /** The command line as typed, to quote a bad flag value back. */
+  rawArgv?: readonly string[];
   done(result: CommandResult): void;
 }
 
@@ -55,6 +64,8 @@ export function toYargs(spec: CommandSpec<any>, host: Host): CommandModule<Globa
     },
     handler: async (argv: any) => {
       if (!spec.run) return;
+      // Flag values are checked before anything else runs: a bad one is exit 2, never a late failure.
+      validateFlagValues(argv, host.rawArgv);
       host.done(await spec.run(argv, host.deps(argv)));
     },
   };

@@ -328,7 +328,7 @@ export const finalizeLocalPvCommand = defineCommand<FinalizeArgs>({
       .option('claims', { type: 'boolean', default: false, describe: 'Also diagnose PVCs stuck Terminating (-n / -A scope)' })
       .option('all-types', { type: 'boolean', default: false, describe: 'Every PV type, not only local and hostPath' })
       .option('selector', { alias: 'l', type: 'string', describe: 'Only PVs (and claims) with these labels, e.g. app=web' })
-      .option('yes', { type: 'boolean', default: false, describe: 'Do not ask for confirmation' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation' })
       .option('dry-run', {
         type: 'string',
         default: 'none',

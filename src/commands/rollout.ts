@@ -81,25 +81,47 @@ const undoCommand = defineCommand<UndoArgs>({
   run: runUndo,
 });
 
+/** The stepping flags, shared by `rollout NAME` and its explicit form `rollout step NAME`. */
+function stepOptions(y: Argv<any>): Argv<any> {
+  return y
+    .option('step', { type: 'string', describe: 'Lower the partition by N (default 1, never below 0), then wait for the pods it releases' })
+    .option('to', { type: 'number', describe: 'Set the partition to exactly P, then wait' })
+    .option('auto', { type: 'boolean', default: false, describe: 'Step (by --step N, default 1) until partition 0; stop at the first pod that fails' })
+    .option('interval', { type: 'string', default: '10s', describe: 'With --auto: watch updated pods this long between steps; a restart or lost Ready stops the rollout' })
+    .option('timeout', { type: 'string', default: '5m', describe: 'How long one step may wait for its pods (0: no limit); exit 1 naming the pod' })
+    .option('wait', { type: 'boolean', default: true, describe: 'Wait for the pods (--no-wait: change the partition and return)' })
+    .option('delete-pods', { type: 'boolean', default: false, describe: 'For OnDelete sets: delete outdated pods from the highest ordinal down, waiting for each' })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before deleting pods (--delete-pods)' })
+    .option('dry-run', dryRunOption);
+}
+
+const NAMES_NOTE =
+  'A StatefulSet whose name is also a subcommand (status, hold, diff, history, undo, step) is named after "step" or after "--": ' +
+  'kubectl sts rollout step status --step, or kubectl sts rollout --step -- status. Any other name works in every form.';
+
+const stepCommand = defineCommand<StepArgs>({
+  command: 'step <name>',
+  describe: 'Lower the partition and wait: the explicit form of `rollout NAME` (one step unless --step N, --to P or --auto)',
+  builder: (y) =>
+    stepOptions(nameArg(y))
+      .example('kubectl sts rollout step web', 'Lower the partition of web by one and wait for that pod')
+      .example('kubectl sts rollout step status --to 0', 'Finish the rollout of a set named "status"')
+      .epilogue(NAMES_NOTE) as never,
+  run: (args, deps) => runStep({ ...args, step: args.step ?? (args.to === undefined && !args.auto ? '' : undefined) }, deps),
+});
+
 export const rolloutCommand = defineCommand<StepArgs>({
   command: 'rollout [name]',
   describe: 'Staged StatefulSet rollouts by stepping the partition: status, step, auto, hold, diff, history, undo',
-  subcommands: [statusCommand, holdCommand, diffCommand, historyCommand, undoCommand],
+  subcommands: [statusCommand, holdCommand, diffCommand, historyCommand, undoCommand, stepCommand],
+  defaultSubcommand: 'step',
   builder: (y) =>
-    y
-      .positional('name', { type: 'string', describe: 'StatefulSet name' })
-      .option('step', { type: 'string', describe: 'Lower the partition by N (default 1, never below 0), then wait for the pods it releases' })
-      .option('to', { type: 'number', describe: 'Set the partition to exactly P, then wait' })
-      .option('auto', { type: 'boolean', default: false, describe: 'Step (by --step N, default 1) until partition 0; stop at the first pod that fails' })
-      .option('interval', { type: 'string', default: '10s', describe: 'With --auto: watch updated pods this long between steps; a restart or lost Ready stops the rollout' })
-      .option('timeout', { type: 'string', default: '5m', describe: 'How long one step may wait for its pods (0: no limit); exit 1 naming the pod' })
-      .option('wait', { type: 'boolean', default: true, describe: 'Wait for the pods (--no-wait: change the partition and return)' })
-      .option('delete-pods', { type: 'boolean', default: false, describe: 'For OnDelete sets: delete outdated pods from the highest ordinal down, waiting for each' })
-      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before deleting pods (--delete-pods)' })
-      .option('dry-run', dryRunOption)
+    stepOptions(y.positional('name', { type: 'string', describe: 'StatefulSet name' }))
       .example('kubectl sts rollout web --step', 'Lower the partition of web by one and wait for that pod')
       .example('kubectl sts rollout web --step 2', 'Release two more ordinals')
       .example('kubectl sts rollout web --to 0', 'Finish the rollout')
-      .example('kubectl sts rollout web --auto --interval 30s', 'Step one pod at a time, watching each for 30s') as never,
+      .example('kubectl sts rollout web --auto --interval 30s', 'Step one pod at a time, watching each for 30s')
+      .example('kubectl sts rollout step status --step', 'Step a set named "status" (also: kubectl sts rollout --step -- status)')
+      .epilogue(NAMES_NOTE) as never,
   run: runStep,
 });

@@ -25,7 +25,8 @@ describe('kubectl sts (program)', () => {
   it('a mistyped command suggests the right one, exit 2', async () => {
     const f = fakeIo(['verison']);
     expect(await runCli(f.io)).toBe(ExitCode.Usage);
-    expect(f.err()).toMatch(/Did you mean version\?/);
+    expect(f.err()).toContain('unknown command "verison" for "kubectl sts"');
+    expect(f.err()).toContain('Did you mean "version"?');
   });
 
   it('an unknown flag is a usage error', async () => {
@@ -87,7 +88,7 @@ describe('kubectl sts (program)', () => {
   });
 
   it.each([
-    [['rollout', 's'], ['status']],
+    [['rollout', 's'], ['status', 'step']],
     [['-o', 'j'], ['json']],
     [['pvc-orphans', '--in'], ['--include-pvs']],
     [['finalize-localpv', '--all-s'], ['--all-safe']],
@@ -131,7 +132,7 @@ describe('errors and exit codes', () => {
     [new CliError('found problems'), ExitCode.Problems],
     [new KubeApiError('gone', { exitCode: ExitCode.Unreachable }), ExitCode.Unreachable],
   ])('%s -> %i', (e, code) => expect(formatError(e).exitCode).toBe(code));
-  it('exit codes are stable', () => expect(ExitCode).toEqual({ Ok: 0, Problems: 1, Usage: 2, Unreachable: 3 }));
+  it('exit codes are stable', () => expect(ExitCode).toEqual({ Ok: 0, Problems: 1, Usage: 2, Unreachable: 3, Incomplete: 4, Interrupted: 130 }));
 });
 
 describe('flags and rendering', () => {
