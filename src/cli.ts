@@ -167,6 +167,13 @@ export function usageFromYargs(msg: string, argv: readonly string[]): UsageError
     const names = unknown[1]!.split(', ').map((n) => (n.length === 1 ? `-${n}` : /^[a-z][\w-]*$/i.test(n) && argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`)) ? `--${n}` : n));
     return new UsageError(`unknown flag or argument: ${names.join(', ')}`, [`See '${cmd} --help' for the flags it takes.`]);
   }
+  const choice = /^Invalid values:\s*Argument: ([\w-]+), Given: (".*?"|\S+), Choices: (.*)$/s.exec(msg);
+  if (choice) {
+    const flag = choice[1]!.length === 1 ? `-${choice[1]}` : `--${choice[1]}`;
+    const alias = choice[1] === 'output' ? '-o/--output' : flag;
+    const choices = choice[3]!.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+    return new UsageError(`invalid value ${choice[2]} for ${alias}: use one of ${choices.join(', ')}`, [`For example: ${alias.split('/')[0]} ${choices[0]}.`]);
+  }
   return new UsageError(msg, [`See '${cmd} --help'.`]);
 }
 

@@ -5,6 +5,7 @@
 import type { Deps } from '../deps.js';
 import type { Pod, StatefulSet } from '../core/types.js';
 import { AbortedError, CliError, ExitCode, UsageError } from '../errors.js';
+import { closestNames } from '../core/names.js';
 import {
   intervalProblem,
   partitionPatch,
@@ -48,6 +49,8 @@ export interface StepArgs {
   yes: boolean;
 }
 
+const ROLLOUT_SUBCOMMANDS = ['status', 'hold', 'diff', 'history', 'undo', 'step'];
+
 /** --step with no value means 1; a value must be a whole number >= 1. */
 export function parseStep(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -60,7 +63,10 @@ export function validateStepArgs(args: StepArgs): { mode: RolloutStepOutput['mod
   const step = parseStep(args.step);
   const forms = [step !== undefined && !args.auto, args.to !== undefined, args.auto].filter(Boolean).length;
   if (forms === 0) {
+    // `rollout stats`: with no name after it, a near-miss of a subcommand may be a typo.
+    const near = args.name ? closestNames(args.name, ROLLOUT_SUBCOMMANDS, 1) : [];
     throw new UsageError(`say how far to roll ${args.name ?? 'the set'}: --step [N], --to PARTITION or --auto`, [
+      ...(near.length ? [`(or did you mean the subcommand: kubectl sts rollout ${near[0]} NAME?)`] : []),
       `kubectl sts rollout ${args.name ?? 'NAME'} --step 1     lower the partition by one and wait`,
       `kubectl sts rollout status ${args.name ?? 'NAME'}       show where the rollout stands`,
     ]);

@@ -30,12 +30,32 @@ function target(f: RequestFacts): { what: string; where: string; resource: strin
   return { what, where, resource: res, ns: d.namespace, name: d.name };
 }
 
+/**
+ * An admission webhook or admission plugin answered (denied, or failed to be called). The server
+ * is reachable and the request was judged: not an RBAC problem, not an outage, and not worth a retry.
+ */
+export function isAdmissionAnswer(body: StatusBody | undefined): boolean {
+  const m = body?.message ?? '';
+  return /admission webhook|failed calling webhook|denied the request|admission plugin/i.test(m);
+}
+
 /** An HTTP error answer from the API server. `nearby` lists existing names of that kind, for 404 hints. */
 export function httpError(f: RequestFacts, status: number, body: StatusBody | undefined, nearby: string[] = []): KubeApiError {
   const t = target(f);
   const verb = verbOf(f.method, f.path, f.query);
   const serverMsg = body?.message ? `: ${body.message}` : '';
   const reason = body?.reason;
+  if (isAdmissionAnswer(body)) {
+    return new KubeApiError(`admission control refused to ${verb} ${t.what}${t.where} (HTTP ${status})${serverMsg}`, {
+      status,
+      reason,
+      exitCode: ExitCode.Problems,
+      hints: [
+        'A webhook or admission policy of the cluster rejected the change, or could not be called; nothing was changed by this request.',
+        'See which: `kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations,validatingadmissionpolicies`.',
+      ],
+    });
+  }
   switch (status) {
     case 401:
       return new KubeApiError(`the API server ${f.server} rejected the credentials of context "${f.context}" (401 Unauthorized)`, {
@@ -82,12 +102,25 @@ export function httpError(f: RequestFacts, status: number, body: StatusBody | un
         exitCode: ExitCode.Unreachable,
         hints: ['Retry in a moment, or use a narrower scope (-n instead of -A).'],
       });
+    case 502:
+    case 503:
+    case 504:
+      // The server (or a proxy in front of it) is there but cannot serve: an outage, exit 3.
+      return new KubeApiError(`the API server ${f.server} is unavailable (HTTP ${status}${reason ? ` ${reason}` : ''}) and could not ${verb} ${t.what}${t.where}${serverMsg}`, {
+        status,
+        reason,
+        exitCode: ExitCode.Unreachable,
+        hints: [`Retry in a moment; check the control plane: \`kubectl --context ${f.context} get --raw /readyz?verbose\`.`],
+      });
     default:
       if (status >= 500) {
-        return new KubeApiError(`the API server ${f.server} failed to ${verb} ${t.what}${t.where} (HTTP ${status})${serverMsg}`, {
+        // The server answered and failed this request (server-side validation, storage error):
+        // the cluster is reachable, so this is an operation failure (1), not an outage (3).
+        return new KubeApiError(`the API server ${f.server} failed to ${verb} ${t.what}${t.where} (HTTP ${status}${reason ? ` ${reason}` : ''})${serverMsg}`, {
           status,
           reason,
-          exitCode: ExitCode.Unreachable,
+          exitCode: ExitCode.Problems,
+          hints: ['The request reached the server and was rejected there; the message above is the server\'s. Retry once; if it repeats, the API server log has the cause.'],
         });
       }
       return new KubeApiError(`cannot ${verb} ${t.what}${t.where}: HTTP ${status}${serverMsg}`, { status, reason });

@@ -59,6 +59,26 @@ describe('HTTP errors', () => {
   });
   it('409: conflict', () => expect(httpError(facts('PATCH', stsPath), 409, undefined).status).toBe(409));
   it('5xx: server failure, exit 3', () => expect(httpError(facts('GET', stsPath), 503, undefined).exitCode).toBe(ExitCode.Unreachable));
+
+  // Errors mapped by cause, not by status class: the server answered, so these are not "unreachable".
+  it.each([
+    // A webhook that cannot be called: the API server answers 500 InternalError with this text.
+    [500, { reason: 'InternalError', message: 'Internal error occurred: failed calling webhook "validate.example.com": failed to call webhook: Post "https://hook.example.svc:443/validate?timeout=10s": dial tcp 10.96.0.5:443: connect: connection refused' }, ExitCode.Problems, /admission control refused to patch statefulsets.apps "web"/],
+    // A webhook that denies: 400/403 with "admission webhook ... denied the request".
+    [403, { reason: 'Forbidden', message: 'admission webhook "policy.example.com" denied the request: partition changes need approval' }, ExitCode.Problems, /admission control refused/],
+    [400, { reason: 'BadRequest', message: 'admission webhook "v.example.com" denied the request: replicas must be odd' }, ExitCode.Problems, /admission control refused/],
+    // Server-side failure of this one request (e.g. storage): reachable, operation failed.
+    [500, { reason: 'InternalError', message: 'Internal error occurred: etcdserver: request is too large' }, ExitCode.Problems, /failed to patch statefulsets.apps "web".*HTTP 500 InternalError/],
+    // Outages: exit 3.
+    [503, { reason: 'ServiceUnavailable', message: 'the server is currently unable to handle the request' }, ExitCode.Unreachable, /is unavailable \(HTTP 503 ServiceUnavailable\)/],
+    [504, { reason: 'Timeout', message: 'the server was unable to return a response in the time allotted' }, ExitCode.Unreachable, /is unavailable/],
+    [502, undefined, ExitCode.Unreachable, /is unavailable \(HTTP 502\)/],
+  ] as const)('HTTP %i by cause (case %#)', (status, body, exit, text) => {
+    const e = httpError(facts('PATCH', stsPath), status, body as never);
+    expect(e.exitCode).toBe(exit);
+    expect(e.message).toMatch(text);
+    if (/admission/.test(e.message)) expect(e.hints.join(' ')).not.toMatch(/RBAC/);
+  });
 });
 
 describe('transport errors', () => {
