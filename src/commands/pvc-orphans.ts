@@ -8,11 +8,12 @@
  * persistentvolumes) whatever the number of objects; no per-object GET.
  */
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
-import { parseDryRun } from './flags.js';
+import { durationFlag, parseDryRun } from './flags.js';
+import { waitUntilGone } from './pvc-orphans-wait.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
 import { AbortedError, CliError, ExitCode, UsageError, isConflict, isNotFound } from '../errors.js';
-import type { LabelSelector, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../core/types.js';
+import type { KubeObject, LabelSelector, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../core/types.js';
 import { detectOrphans, type OrphanFinding, type OrphanResult } from '../core/orphans.js';
 import { confirmationText, planDeletion, recheckClaim, shortKind, type DeleteTarget } from '../core/orphans-delete.js';
 import { parseSelector } from '../core/labels.js';
@@ -38,6 +39,8 @@ export interface PvcOrphansArgs {
   includePvs: boolean;
   yes: boolean;
   dryRun?: string | undefined;
+  wait: boolean;
+  timeout: string;
 }
 
 /** --older-than: a Go duration (72h, 90m) or whole days (7d, 1d12h). */
@@ -49,6 +52,7 @@ export function parseAge(text: string): number {
 
 
 interface Validated {
+  timeoutMs: number;
   selector: LabelSelector | undefined;
   olderThanMs: number | undefined;
   dryRun: DryRunMode;
@@ -76,7 +80,7 @@ function validate(args: PvcOrphansArgs & GlobalArgs): Validated {
       throw new UsageError(`invalid --older-than: ${(e as Error).message}`, ['Examples: --older-than 36h, --older-than 7d.']);
     }
   }
-  return { selector, olderThanMs, dryRun };
+  return { selector, olderThanMs, dryRun, timeoutMs: durationFlag('timeout', args.timeout) };
 }
 
 interface Fetched {
@@ -130,6 +134,7 @@ async function executePlan(
   targets: DeleteTarget[],
   claims: Map<string, PersistentVolumeClaim>,
   dryRun: DryRunMode,
+  responses: Map<DeleteOutcome, KubeObject | undefined> = new Map(),
 ): Promise<DeleteOutcome[]> {
   const { Resources, resourcePath } = await paths();
   const results: DeleteOutcome[] = [];
@@ -173,8 +178,9 @@ async function executePlan(
       }
       try {
         const preconditions = t.resourceVersion ? { uid: t.uid, resourceVersion: t.resourceVersion } : { uid: t.uid };
-        await kube.client.delete(path, { preconditions, dryRun });
+        const resp = await kube.client.delete<KubeObject>(path, { preconditions, dryRun });
         out('deleted');
+        responses.set(results[results.length - 1]!, resp);
         if (t.kind === 'PersistentVolumeClaim') deletedClaims.add(key);
       } catch (e) {
         if (isConflict(e)) out('skipped', 'changed since it was listed (uid/resourceVersion precondition failed); run again to re-check it');
@@ -201,6 +207,8 @@ export const pvcOrphansCommand = defineCommand<PvcOrphansArgs>({
       .option('include-pvs', { type: 'boolean', default: false, describe: 'With --delete: also delete Released volumes and the Retain volumes of deleted claims' })
       .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'With --delete: do not ask for confirmation' })
       .option('dry-run', { type: 'string', describe: 'With --delete: client (show what would be deleted) or server (let the API server validate the deletes)' })
+      .option('wait', { type: 'boolean', default: true, describe: 'With --delete: wait until the deleted objects are gone, like kubectl delete (--wait=false returns at once)' })
+      .option('timeout', { type: 'string', default: '1m', describe: 'With --delete: how long to wait for them (0: no limit); what is still there is reported as terminating, with what holds it' })
       .example('kubectl sts pvc-orphans -n shop', 'List the orphaned claims (and Released volumes) in namespace shop')
       .example('kubectl sts pvc-orphans -A -o wide', 'Everywhere, with retention policy, storage class and evidence')
       .example('kubectl sts pvc-orphans -n shop --sts web --delete', "Delete web's leftover claims after confirming")
@@ -253,7 +261,9 @@ export const pvcOrphansCommand = defineCommand<PvcOrphansArgs>({
       if (!(await deps.confirm(question))) throw new AbortedError('deletion cancelled: nothing was deleted');
     }
     const claims = new Map<string, PersistentVolumeClaim>(data.claims.map((c) => [`${c.metadata.namespace ?? ''}/${c.metadata.name}`, c]));
-    const results = await executePlan(kube, deps, plan.targets, claims, v.dryRun);
+    const responses = new Map<DeleteOutcome, KubeObject | undefined>();
+    const results = await executePlan(kube, deps, plan.targets, claims, v.dryRun, responses);
+    if (v.dryRun === 'none') await waitUntilGone(kube, deps, results, plan.targets, { timeoutMs: v.timeoutMs, wait: args.wait, responses });
     out.deletion = {
       dryRun: v.dryRun,
       includePvs: args.includePvs,

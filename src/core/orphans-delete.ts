@@ -3,7 +3,8 @@
  * each deletion leaves behind by the volume's reclaim policy, the confirmation text, and the
  * re-check made right before each claim is deleted. Pure.
  */
-import type { PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from './types.js';
+import type { KubeObject, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from './types.js';
+import { claimsOfPod } from './pods.js';
 import { detectOrphans, type OrphanFinding, type OrphanKind } from './orphans.js';
 
 export interface DeleteTarget {
@@ -151,4 +152,44 @@ export function recheckClaim(claim: PersistentVolumeClaim, fresh: { pods: Pod[];
   if (r.findings.some((f) => f.kind === 'PersistentVolumeClaim' && f.name === claim.metadata.name)) return { ok: true };
   const k = r.kept[0];
   return { ok: false, detail: k ? `no longer orphaned: ${k.detail}` : 'no longer orphaned' };
+}
+
+/** An object whose delete the server accepted, as it stands when the wait ends. */
+export interface StillThere {
+  kind: 'PersistentVolumeClaim' | 'PersistentVolume';
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/**
+ * Which accepted deletions are not finished: the objects still present with the uid that was
+ * deleted (an object recreated under the same name is a new object, and counts as gone).
+ * `present` maps "namespace/name" (namespace "" for volumes) to the live object.
+ */
+export function pendingDeletions<T extends StillThere>(deleted: T[], present: { claims: Map<string, KubeObject>; volumes: Map<string, KubeObject> }): T[] {
+  return deleted.filter((d) => {
+    const live = d.kind === 'PersistentVolumeClaim' ? present.claims.get(`${d.namespace}/${d.name}`) : present.volumes.get(`/${d.name}`);
+    return live !== undefined && live.metadata.uid === d.uid;
+  });
+}
+
+/**
+ * Why a deleted claim or volume is still Terminating, in one line: its finalizers and, for the
+ * usual one (kubernetes.io/pvc-protection), the pods that still mount the claim; for a volume
+ * (kubernetes.io/pv-protection), the claim it is still bound to.
+ */
+export function holdersOf(obj: KubeObject & { spec?: unknown }, kind: StillThere['kind'], pods: Pod[]): string {
+  const parts: string[] = [];
+  const finalizers = obj.metadata.finalizers ?? [];
+  if (finalizers.length) parts.push(`finalizers: ${finalizers.join(', ')}`);
+  if (kind === 'PersistentVolumeClaim') {
+    const users = pods.filter((p) => p.metadata.namespace === obj.metadata.namespace && claimsOfPod(p).includes(obj.metadata.name)).map((p) => p.metadata.name);
+    if (users.length) parts.push(`mounted by pod${users.length === 1 ? '' : 's'} ${users.join(', ')}`);
+  } else {
+    const ref = (obj.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+    if (ref?.name) parts.push(`still bound to claim ${ref.namespace ?? ''}/${ref.name}`);
+  }
+  if (!obj.metadata.deletionTimestamp) parts.push('no deletionTimestamp yet');
+  return parts.length ? parts.join('; ') : 'nothing visible holds it (the controller has not caught up)';
 }

@@ -4,7 +4,12 @@ import { shortKind, type DeleteTarget } from '../core/orphans-delete.js';
 import { renderTable } from './table.js';
 import type { Palette } from './color.js';
 
-export type DeleteStatus = 'deleted' | 'skipped' | 'failed' | 'notAttempted';
+/**
+ * deleted: gone from the API (or, with a dry run, would be). terminating: the delete was accepted
+ * but the object is still there (held by a finalizer or a pod), or was not waited for
+ * (--wait=false). skipped / failed / notAttempted: not deleted.
+ */
+export type DeleteStatus = 'deleted' | 'terminating' | 'skipped' | 'failed' | 'notAttempted';
 
 export interface DeleteOutcome {
   kind: DeleteTarget['kind'];
@@ -110,6 +115,7 @@ export function findingsFooter(out: PvcOrphansOutput, cleanupCommand: string): s
 
 function statusCell(r: DeleteOutcome, dryRun: 'none' | 'client' | 'server', c: Palette): string {
   if (r.status === 'deleted') return dryRun === 'none' ? c.green('deleted') : `deleted (${dryRun} dry run)`;
+  if (r.status === 'terminating') return c.yellow('terminating');
   if (r.status === 'skipped') return c.yellow('skipped');
   if (r.status === 'failed') return c.red('failed');
   return 'not attempted';
@@ -126,6 +132,7 @@ export function renderDeletionTable(d: NonNullable<PvcOrphansOutput['deletion']>
   const count = (s: DeleteStatus) => d.results.filter((r) => r.status === s).length;
   const verb = d.dryRun === 'none' ? 'Deleted' : `Would delete (${d.dryRun} dry run)`;
   const tail = [`${verb} ${count('deleted')} of ${plural(d.results.length, 'object')}`];
+  if (count('terminating')) tail.push(`${count('terminating')} still terminating`);
   if (count('skipped')) tail.push(`${count('skipped')} skipped`);
   if (count('failed')) tail.push(`${count('failed')} failed`);
   if (count('notAttempted')) tail.push(`${count('notAttempted')} not attempted`);

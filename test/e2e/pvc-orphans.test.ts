@@ -211,4 +211,21 @@ spec:
       ['www-db-2', 'ScaledDown', 'ownerReference', 2, 'Pending', 'whenScaled', 'Retain'],
     ]);
   });
+
+  it('--delete waits until the claims are gone; one a finalizer holds is reported terminating with its holder, exit 1', async () => {
+    // www-db-1 and www-db-2 are the db set's orphans (previous test); a finalizer of another tool holds www-db-2.
+    await kubectl(['-n', ns, 'patch', 'pvc', 'www-db-2', '--type=merge', '-p', '{"metadata":{"finalizers":["example.com/backup-hold","kubernetes.io/pvc-protection"]}}']);
+    try {
+      const r = await plugin(['pvc-orphans', '-n', ns, '--sts', 'db', '--delete', '--yes', '--timeout', '5s']);
+      expect(r.exitCode, r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/deleted\s+pvc\/www-db-1/);
+      expect(r.stdout).toMatch(/terminating\s+pvc\/www-db-2\s+still there after 5s: finalizers: example\.com\/backup-hold/);
+      expect(r.stdout).toContain('Deleted 1 of 2 objects, 1 still terminating.');
+      // What was reported deleted is really gone when the command returns (kubectl delete's contract).
+      expect(await claimExists('www-db-1')).toBe(false);
+      expect(await claimExists('www-db-2')).toBe(true);
+    } finally {
+      await kubectl(['-n', ns, 'patch', 'pvc', 'www-db-2', '--type=merge', '-p', '{"metadata":{"finalizers":null}}'], { allowFail: true });
+    }
+  });
 });

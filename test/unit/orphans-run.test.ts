@@ -9,6 +9,7 @@ import { AbortedError, CliError, KubeApiError, UsageError } from '../../src/erro
 import type { PvcOrphansOutput } from '../../src/render/orphans.js';
 import type { KubeObject, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../../src/core/types.js';
 import { NOW, boundPv, pod, pv, pvc, sts } from '../fixtures/orphans/build.js';
+import { holdersOf, pendingDeletions } from '../../src/core/orphans-delete.js';
 
 interface World {
   sets: StatefulSet[];
@@ -79,6 +80,8 @@ function args(extra: Partial<PvcOrphansArgs & GlobalArgs> = {}): PvcOrphansArgs 
     delete: false,
     includePvs: false,
     yes: false,
+    wait: false,
+    timeout: '1m',
     ...extra,
   };
 }
@@ -353,5 +356,79 @@ describe('pvc-orphans --delete', () => {
     expect(calls.some((c) => c.method === 'delete' && c.path.endsWith('/pv-www-web-2'))).toBe(false);
     const out = JSON.parse(r.output) as PvcOrphansOutput;
     expect(out.deletion?.results[1]).toMatchObject({ name: 'pv-www-web-2', status: 'notAttempted', detail: 'its claim ns/www-web-2 was not deleted' });
+  });
+});
+
+describe('pvc-orphans --delete waits until the objects are gone, like kubectl delete', () => {
+  /** A cluster where a delete removes the object unless a finalizer holds it (then it only gets a deletionTimestamp). */
+  function liveKube(w: World, holdFinalizer: (name: string) => string | undefined) {
+    const { kube, client } = fakeKube(w);
+    const c = client as unknown as Record<string, unknown>;
+    c.delete = async (path: string) => {
+      const name = decodeURIComponent(path.split('/').pop()!);
+      const list = path.includes('/persistentvolumeclaims/') ? w.claims : w.pvs;
+      const i = list.findIndex((o) => o.metadata.name === name);
+      const obj = list[i]!;
+      const fin = holdFinalizer(name);
+      if (fin) {
+        obj.metadata.finalizers = [fin];
+        obj.metadata.deletionTimestamp = '2026-12-01T00:00:00Z';
+        return structuredClone(obj);
+      }
+      list.splice(i, 1);
+      return structuredClone(obj);
+    };
+    // A watch that stays open (nothing changes) until the wait is over.
+    c.watch = (_path: string, _rv: string, _q: unknown, signal: AbortSignal) => ({
+      async *[Symbol.asyncIterator]() {
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      },
+    });
+    return kube;
+  }
+
+  it('reports deleted only once the claims are gone (exit 0 with --include-pvs)', async () => {
+    const w = world();
+    const kube = liveKube(w, () => undefined);
+    const r = await run(args({ delete: true, yes: true, includePvs: true, wait: true }), fakeDeps(kube).deps);
+    expect(r.output).not.toContain('terminating');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('a claim a finalizer holds stays Terminating: reported as terminating with what holds it, exit 1', async () => {
+    const w = world();
+    const kube = liveKube(w, (n) => (n === 'www-web-3' ? 'backup.example.com/hold' : undefined));
+    const r = await run(args({ delete: true, yes: true, wait: true, timeout: '50ms' }), fakeDeps(kube).deps);
+    expect(r.exitCode).toBe(1);
+    expect(r.output).toMatch(/terminating\s+pvc\/www-web-3\s+still there after 50ms: finalizers: backup\.example\.com\/hold/);
+    expect(r.output).toMatch(/deleted\s+pvc\/www-web-2/);
+    expect(r.output).toContain('1 still terminating');
+  });
+
+  it('--wait=false returns at once; a delete answered with finalizers is terminating, not deleted', async () => {
+    const w = world();
+    const kube = liveKube(w, (n) => (n === 'www-web-2' ? 'kubernetes.io/pvc-protection' : undefined));
+    const r = await run(args({ delete: true, yes: true, wait: false, output: 'json' }), fakeDeps(kube).deps);
+    const out = JSON.parse(r.output);
+    const byName = Object.fromEntries(out.deletion.results.map((x: { name: string; status: string }) => [x.name, x.status]));
+    expect(byName).toEqual({ 'www-web-2': 'terminating', 'www-web-3': 'deleted', 'www-web-4': 'deleted' });
+    expect(r.exitCode).toBe(1);
+  });
+});
+
+describe('holdersOf: what keeps a deleted object', () => {
+  it('names the finalizers and the pods that mount a claim; the claim a volume is bound to', () => {
+    const claim = { ...pvc('data-db-0'), metadata: { ...pvc('data-db-0').metadata, finalizers: ['kubernetes.io/pvc-protection'], deletionTimestamp: '2026-12-01T00:00:00Z' } };
+    expect(holdersOf(claim, 'PersistentVolumeClaim', [pod('db-0', ['data-db-0']), pod('other', ['x'])])).toBe('finalizers: kubernetes.io/pvc-protection; mounted by pod db-0');
+    const vol = { ...pv('pv-1', { phase: 'Bound', claim: { name: 'data-db-0', uid: 'u' } }) };
+    vol.metadata.finalizers = ['kubernetes.io/pv-protection'];
+    vol.metadata.deletionTimestamp = '2026-12-01T00:00:00Z';
+    expect(holdersOf(vol, 'PersistentVolume', [])).toMatch(/^finalizers: kubernetes.io\/pv-protection; still bound to claim .*data-db-0$/);
+  });
+  it('pendingDeletions: an object recreated under the same name (new uid) counts as gone', () => {
+    const d = [{ kind: 'PersistentVolumeClaim' as const, namespace: 'ns', name: 'a', uid: 'old' }];
+    const live = (uid: string) => ({ claims: new Map([['ns/a', { metadata: { name: 'a', namespace: 'ns', uid } }]]), volumes: new Map() });
+    expect(pendingDeletions(d, live('old'))).toHaveLength(1);
+    expect(pendingDeletions(d, live('new'))).toHaveLength(0);
   });
 });
