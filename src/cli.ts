@@ -156,10 +156,8 @@ export function usageFromYargs(msg: string, argv: readonly string[]): UsageError
   if (/^Not enough non-option arguments/.test(msg) || /^Missing required argument: name/.test(msg)) {
     const hints = [`See '${cmd} --help'.`];
     // `rollout status --step`: perhaps a set named "status" was meant.
-    if (words[0] === 'rollout' && words.length === 2) {
-      const flags = argv.filter((a) => a.startsWith('-')).join(' ');
-      hints.unshift(`For a StatefulSet named "${words[1]}", name it after "step" or "--": ${PROGRAM} rollout step ${words[1]}${flags ? ` ${flags}` : ''}`);
-    }
+    const sub = words[0] === 'rollout' ? words[1] : undefined;
+    if (sub) hints.unshift(`For a StatefulSet named "${sub}", name it after "step" or "--": ${PROGRAM} rollout step ${sub} [flags], or ${PROGRAM} rollout [flags] -- ${sub}`);
     return new UsageError(`a StatefulSet name is required: ${cmd} NAME`, hints);
   }
   const unknown = /^Unknown arguments?: (.*)$/.exec(msg);

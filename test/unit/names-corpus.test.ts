@@ -136,7 +136,7 @@ describe('a name equal to a subcommand, and real typos', () => {
   it('rollout NAME --step where NAME is a subcommand: the subcommand wins, and the message shows the unambiguous forms', async () => {
     const f = fakeIo(['rollout', 'status', '--step'], { kube: recordingKube().kube });
     expect(await runCli(f.io)).toBe(ExitCode.Usage);
-    expect(f.err()).toContain('kubectl sts rollout step status --step');
+    expect(f.err()).toContain('kubectl sts rollout step status [flags], or kubectl sts rollout [flags] -- status');
   });
 
   it('a mistyped subcommand followed by a name is suggested', async () => {
