@@ -338,7 +338,8 @@ export async function runDnsCheck(args: DnsCheckArgs & GlobalArgs, deps: Deps): 
           container,
           program,
           phase: p?.status?.phase,
-          containers: p ? [...p.spec.containers.map((c) => c.name), ...((p as EphemeralPod).spec.ephemeralContainers ?? []).map((c) => c.name)] : undefined,
+          // A debug container added during this run is not in the pod as read: do not call it missing.
+          containers: p && !container.startsWith(DEBUG_CONTAINER_PREFIX) ? [...p.spec.containers.map((c) => c.name), ...((p as EphemeralPod).spec.ephemeralContainers ?? []).map((c) => c.name)] : undefined,
           terminating: Boolean(p?.metadata.deletionTimestamp),
         };
       };
