@@ -218,7 +218,7 @@ async function collect(plan: Plan, args: MongoStatusArgs): Promise<MongoReport> 
     return probePod(kube.exec, ns, { pod, container }, { ...plan.probe, timeoutMs: plan.timeoutMs });
   };
   const views: MongoView[] = [];
-  let nobody: { reason: string; fix: string } | undefined;
+  let nobody: { label: string; reason: string; fix: string } | undefined;
   const setName = `statefulset ${ns}/${sts.metadata.name}`;
   if (args.pod) {
     const p = pods.find((x) => x.metadata.name === args.pod);
@@ -237,10 +237,10 @@ async function collect(plan: Plan, args: MongoStatusArgs): Promise<MongoReport> 
     }
   }
   if (!pods.length) {
-    nobody = { reason: `${setName} has no pods to ask`, fix: `scale it up (kubectl scale sts ${sts.metadata.name} -n ${ns} --replicas=N) or check 'kubectl describe sts ${sts.metadata.name} -n ${ns}'` };
+    nobody = { label: 'the set has no pods', reason: `${setName} has no pods to ask`, fix: `scale it up (kubectl scale sts ${sts.metadata.name} -n ${ns} --replicas=N) or check 'kubectl describe sts ${sts.metadata.name} -n ${ns}'` };
   } else if (!views.length) {
     const notReady = pods.map((p) => p.metadata.name).join(', ');
-    nobody = { reason: `${setName} has no Ready pod to ask (${notReady} not Ready)`, fix: `wait until a pod is Ready, or name one with --pod (its pods: ${notReady})` };
+    nobody = { label: 'no Ready pod', reason: `${setName} has no Ready pod to ask (${notReady} not Ready)`, fix: `wait until a pod is Ready, or name one with --pod (its pods: ${notReady})` };
   }
   return analyzeMongo({ sts, pods: list.items, namespace: ns, views, maxLagMs: plan.maxLagMs, mode, nobody });
 }

@@ -355,7 +355,7 @@ export interface AnalyzeInput {
    */
   mode?: 'one' | 'pod' | 'each';
   /** Why no pod could even be tried (the set has no pods, or none Ready). */
-  nobody?: { reason: string; fix: string } | undefined;
+  nobody?: { label: string; reason: string; fix: string } | undefined;
 }
 
 /** How to say and fix a pod that could not be asked, by cause. */
@@ -418,7 +418,7 @@ export function analyzeMongo(input: AnalyzeInput): MongoReport {
   const findings: Finding[] = [];
   const notAsked: NotAsked[] = [];
   for (const v of input.views) if (v.notAsked) notAsked.push(notAskedEntry(v.notAsked, namespace, v.container));
-  if (input.nobody) notAsked.push({ pod: null, cause: 'pod-not-running', label: 'no pod to ask', reason: input.nobody.reason, fix: input.nobody.fix });
+  if (input.nobody) notAsked.push({ pod: null, cause: 'pod-not-running', label: input.nobody.label, reason: input.nobody.reason, fix: input.nobody.fix });
   const views = input.views.filter((v) => !v.notAsked);
   const mode = input.mode ?? 'one';
   const complete = notAsked.length === 0 || (mode === 'one' && views.length > 0);
