@@ -27,11 +27,11 @@ export interface ExecProblem {
   pod: string;
   /** What happened, for a person, naming the pod (and container/program when known). */
   detail: string;
-  /** forbidden: the denied verb and resource ("create", "pods/exec"). */
+  /** forbidden: the denied verb(s) and resource ("create", "get and create"; "pods/exec"). */
   verb?: string;
   resource?: string;
-  /** forbidden: the `kubectl auth can-i ...` line that checks the permission. */
-  canI?: string;
+  /** forbidden: the `kubectl auth can-i ...` lines that check the permission. */
+  canI?: string[];
 }
 
 /** What the caller knows about the exec target. */
@@ -82,8 +82,8 @@ function containerGone(t: ExecTarget, text: string): ExecProblem {
 export function classifyExecError(err: ErrorLike, t: ExecTarget): ExecProblem {
   const msg = err.message ?? String(err);
   if (err.status === 403) {
-    const m = /you may not (\S+) (\S+)/.exec(msg);
-    const canI = (err.hints ?? []).map((h) => /`(kubectl auth can-i [^`]+)`/.exec(h)?.[1]).find(Boolean);
+    const m = /you may not (\S+(?: and \S+)?) (\S+)/.exec(msg);
+    const canI = (err.hints ?? []).flatMap((h) => [...h.matchAll(/`(kubectl auth can-i [^`]+)`/g)].map((x) => x[1]!));
     const verb = m?.[1] ?? 'create';
     const resource = m?.[2] ?? 'pods/exec';
     return {
@@ -92,7 +92,7 @@ export function classifyExecError(err: ErrorLike, t: ExecTarget): ExecProblem {
       detail: msg,
       verb,
       resource,
-      canI: canI ?? `kubectl auth can-i ${verb} ${resource} -n ${t.namespace}`,
+      canI: canI.length ? canI : verb.split(' and ').map((v) => `kubectl auth can-i ${v} ${resource} -n ${t.namespace}`),
     };
   }
   if (err.status === 404) return { cause: 'pod-not-running', pod: t.pod, detail: `pod ${t.pod} no longer exists (${msg})` };
@@ -180,7 +180,7 @@ export function causeHint(p: ExecProblem, namespace: string, o: HintOptions = {}
   const staticPart = o.staticOnly ? `; for the checks that need no exec alone: ${o.staticOnly}` : '';
   switch (p.cause) {
     case 'forbidden':
-      return `missing RBAC permission: verb "${p.verb ?? 'create'}" on "${p.resource ?? 'pods/exec'}" in namespace ${namespace}; check with \`${p.canI ?? `kubectl auth can-i create pods/exec -n ${namespace}`}\` and ask a cluster admin for a Role that grants it${staticPart}`;
+      return `missing RBAC permission: verb ${(p.verb ?? 'create').split(' and ').map((v) => `"${v}"`).join(' and ')} on "${p.resource ?? 'pods/exec'}" in namespace ${namespace}; check with ${(p.canI ?? [`kubectl auth can-i create pods/exec -n ${namespace}`]).map((l) => `\`${l}\``).join(' and ')} and ask a cluster admin for a Role that grants ${p.resource === 'pods/exec' || !p.resource ? 'get and create on pods/exec' : 'it'}${staticPart}`;
     case 'refused':
       return `the exec did not reach the container: check that \`kubectl exec -n ${namespace} ${p.pod} -- true\` works (node and kubelet healthy, runtime allows exec)${staticPart}`;
     case 'container-missing':

@@ -16,6 +16,7 @@ import type { DnsCheckOutput } from '../../src/render/dns.js';
 import type { KubeObject, Pod, Service, StatefulSet } from '../../src/core/types.js';
 import { pod, service, slice, sts } from '../fixtures/dns/objects.js';
 import { httpError } from '../../src/kube/errors.js';
+import { execForbidden } from '../../src/kube/exec.js';
 
 const NS = 'dnsman';
 const dir = path.resolve(import.meta.dirname, '../fixtures/dns');
@@ -32,7 +33,7 @@ interface World {
   /** Overrides answers by joined command line. */
   answers?: Record<string, Partial<ExecResult>>;
   /** Fails an exec before it runs: an Error is thrown (as src/kube/exec.ts throws), a result is returned. */
-  fail?: (req: ExecRequest) => Error | ExecResult | undefined;
+  fail?: (req: ExecRequest) => Error | ExecResult | undefined | Promise<Error | ExecResult | undefined>;
   /** Lists of these paths are forbidden (403). */
   forbiddenLists?: string[];
 }
@@ -115,7 +116,7 @@ function fakeKube(w: World) {
   };
   const exec = async (req: ExecRequest): Promise<ExecResult> => {
     execs.push(req);
-    const injected = w.fail?.(req);
+    const injected = await w.fail?.(req);
     if (injected instanceof Error) throw injected;
     if (injected) return injected;
     inFlight++;
@@ -353,7 +354,8 @@ describe('dns-check run', () => {
 
 describe('dns-check: a check that could not check does not pass', () => {
   const FACTS = (pod: string) => ({ method: 'POST', path: `/api/v1/namespaces/${NS}/pods/${pod}/exec`, server: 'https://fake', context: 'sa-reader' });
-  const forbidden = (req: ExecRequest) => httpError(FACTS(req.pod), 403, undefined);
+  // A Role with create but not get on pods/exec, as the SelfSubjectAccessReview answers it.
+  const forbidden = (req: ExecRequest) => execForbidden(FACTS(req.pod), NS, req.pod, async (verb) => verb === 'create');
 
   it('exec forbidden in every pod: every live check "not run", the verdict names the cause, exit 4', async () => {
     const w = { ...healthyWorld(), fail: forbidden };
@@ -362,21 +364,21 @@ describe('dns-check: a check that could not check does not pass', () => {
     expect(r.out!.complete).toBe(false);
     expect(r.out!.summary).toEqual({ total: 21, passed: 8, warnings: 0, failed: 0, notRun: 13, ok: 8, warn: 0, fail: 0 });
     expect(r.out!.notRunCauses).toEqual([
-      { cause: 'forbidden', label: `exec forbidden (pods/exec create) in namespace ${NS}`, checks: 13, fix: expect.stringContaining(`\`kubectl auth can-i create pods/exec -n ${NS}\``) },
+      { cause: 'forbidden', label: `exec forbidden (pods/exec get) in namespace ${NS}`, checks: 13, fix: expect.stringContaining(`\`kubectl auth can-i get pods/exec -n ${NS}\``) },
     ]);
     expect(r.out!.checks.filter((c) => c.kind === 'live').every((c) => c.status === 'not-run' && c.cause === 'forbidden')).toBe(true);
     // one refused exec per probe pod, then nothing more is tried there
     expect(r.execs.map((e) => `${e.pod} ${e.command[0]}`)).toEqual(['web-0 cat', 'web-1 cat', 'web-2 cat']);
-    expect(r.out!.warnings).toEqual([`13 live checks not run: exec forbidden (pods/exec create) in namespace ${NS} (forbidden: you may not create pods/exec "web-0" in namespace "${NS}" (context "sa-reader"))`]);
+    expect(r.out!.warnings).toEqual([`13 live checks not run: exec forbidden (pods/exec get) in namespace ${NS} (forbidden: you may not get pods/exec "web-0" in namespace "${NS}" (context "sa-reader"): exec through the API needs both "get" and "create" on pods/exec)`]);
     expect(r.deps.logs).toEqual(r.out!.warnings.map((l) => `warning: ${l}`));
 
     const t = await run(w, { output: 'table' });
     expect(t.exitCode).toBe(4);
-    expect(t.output).toContain(`21 checks: 8 ok, 0 warnings, 0 failed, 13 not run: exec forbidden (pods/exec create) in namespace ${NS}\n`);
+    expect(t.output).toContain(`21 checks: 8 ok, 0 warnings, 0 failed, 13 not run: exec forbidden (pods/exec get) in namespace ${NS}\n`);
     expect(t.output).toContain('Could not check: 13 checks could not run; this is not a pass.');
-    expect(t.output).toMatch(/kubectl auth can-i create pods\/exec -n dnsman.*kubectl sts dns-check web -n dnsman --static-only/);
+    expect(t.output).toMatch(/kubectl auth can-i get pods\/exec -n dnsman.*kubectl sts dns-check web -n dnsman --static-only/);
     expect(t.output).not.toMatch(/exec-timeout/);
-    expect(t.output).toMatch(/\?\s+lookup-pod\s+web-0 -> web-0\.nginx\.dnsman\.svc\.cluster\.local\s+not run: forbidden: you may not create pods\/exec "web-0"/);
+    expect(t.output).toMatch(/\?\s+lookup-pod\s+web-0 -> web-0\.nginx\.dnsman\.svc\.cluster\.local\s+not run: forbidden: you may not get pods\/exec "web-0"/);
   });
 
   it('--static-only: no exec at all, the static checks decide (exit 0 when healthy, 1 when not)', async () => {
