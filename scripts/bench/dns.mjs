@@ -107,7 +107,7 @@ export async function dns({ root, bin }) {
       } catch {
         /* reported below */
       }
-      if (!out || (r.code !== 0 && r.code !== 1)) {
+      if (!out || (r.code !== 0 && r.code !== 1 && r.code !== 4)) {
         throw new Error(`kubectl-sts dns-check web -n ${ns} -o json failed (exit ${r.code}); stderr: ${r.stderr.trim().slice(0, 1500) || '(empty)'}; stdout: ${r.stdout.trim().slice(0, 300) || '(empty)'}`);
       }
       return { ms: r.ms, code: r.code, out };

@@ -1,20 +1,25 @@
 /**
  * `kubectl sts dns-check NAME`: static checks of the governing Service (API only), then live
  * lookups run inside the pods (exec: nslookup, else getent hosts, else dig +short), judged
- * against each pod's IP and the Ready set. Exit 1 when any check fails.
+ * against each pod's IP and the Ready set. Exit 1 when any check fails; else exit 4 when any
+ * check that was asked for could not run (exec forbidden, refused, timed out, no resolver tool,
+ * no running pod) or a read was skipped; 0 only when everything was checked and passed.
+ * --static-only asks for the static checks alone (no exec).
  */
 import type { Argv } from 'yargs';
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
 import { durationFlag } from './flags.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
-import { CliError, ExitCode, UsageError } from '../errors.js';
+import { CliError, UsageError, checkExitCode } from '../errors.js';
 import type { EndpointSlice, Pod, Service, StatefulSet } from '../core/types.js';
 import { formatDuration } from '../core/duration.js';
 import { selectorToString } from '../core/labels.js';
 import { podsOfSet, selectorText, staticChecks, type DnsCheck } from '../core/dns.js';
 import { clusterDomainFromResolvConf, parseLookup, type DnsTool } from '../core/dns-parse.js';
-import { exitCodeFromMessage, isMissingExecutable } from '../core/exec-result.js';
+import { exitCodeFromMessage } from '../core/exec-result.js';
+import { blocksPod, classifyExecError, classifyExecResult, type ErrorLike, type ExecProblem, type ExecTarget } from '../core/exec-cause.js';
+import type { ExecResult } from '../kube/exec.js';
 import {
   batchCommand,
   batches,
@@ -22,6 +27,7 @@ import {
   canProbe,
   evaluateLookup,
   lookupCommand,
+  notRunCheck,
   parseBatchOutput,
   probePods,
   toolsFor,
@@ -30,7 +36,7 @@ import {
   type ProbeMode,
 } from '../core/dns-plan.js';
 import { renderStructured } from '../render/output.js';
-import { renderDnsTable, summarize, type DnsCheckOutput, type DnsCheckRow } from '../render/dns.js';
+import { notRunCauses, renderDnsTable, summarize, type DnsCheckOutput, type DnsCheckRow } from '../render/dns.js';
 
 export interface DnsCheckArgs {
   name: string;
@@ -41,6 +47,7 @@ export interface DnsCheckArgs {
   execTimeout: string;
   container?: string | undefined;
   debugImage?: string | undefined;
+  staticOnly?: boolean | undefined;
 }
 
 /** Lookups of one probe pod run in one exec, at most this many at a time. */
@@ -62,6 +69,10 @@ function defaultContainer(pod: Pod, flag: string | undefined): string {
 export function validateArgs(args: DnsCheckArgs & GlobalArgs): { mode: ProbeMode; timeoutMs: number } {
   if (args.allNamespaces) throw new UsageError('dns-check works on one StatefulSet: -A/--all-namespaces is not supported', ['Use -n NAMESPACE.']);
   if (args.from && args.allPairs) throw new UsageError('--from and --all-pairs cannot be used together');
+  if (args.staticOnly) {
+    const live = [args.from !== undefined && '--from', args.allPairs && '--all-pairs', args.debugImage !== undefined && '--debug-image', args.clusterDomain !== undefined && '--cluster-domain'].filter(Boolean);
+    if (live.length) throw new UsageError(`--static-only runs no lookups: ${live.join(', ')} cannot be used with it`);
+  }
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new UsageError(`--concurrency must be a whole number >= 1, not ${args.concurrency}`);
   const timeoutMs = durationFlag('exec-timeout', args.execTimeout);
   if (args.clusterDomain !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(args.clusterDomain.replace(/\.$/, ''))) {
@@ -71,50 +82,85 @@ export function validateArgs(args: DnsCheckArgs & GlobalArgs): { mode: ProbeMode
   return { mode, timeoutMs };
 }
 
-/** Runs the lookups in pods: per pod and container, tools are tried in order and remembered. */
+type Attempt = { missing: true } | { r: ExecResult } | { problem: ExecProblem };
+
+/**
+ * Runs the lookups in pods: per pod and container, tools are tried in order and remembered. A
+ * pod where exec cannot run at all (forbidden, refused, container or pod not running) is
+ * remembered too, and nothing more is tried there: its lookups are "not run" with that cause.
+ */
 class LookupRunner {
   private readonly present = new Map<string, Promise<boolean>>();
   private readonly debug = new Map<string, Promise<string>>();
   private readonly noShell = new Set<string>();
+  /** Pods where exec cannot run, with the reason. */
+  readonly blocked = new Map<string, ExecProblem>();
   constructor(
     private readonly kube: Kube,
     private readonly ns: string,
     private readonly timeoutMs: number,
     private readonly containerOf: (pod: string) => string,
+    private readonly targetOf: (pod: string, container: string, program: string | undefined) => ExecTarget,
     private readonly debugImage: string | undefined,
     private readonly ensureDebug: (pod: string) => Promise<string>,
   ) {}
 
-  /** Runs `tool`; undefined when the container has no such program. */
-  private async attempt(pod: string, container: string, tool: DnsTool, l: Lookup) {
+  /** Runs a command in a pod; `problem` when it did not run (the result, when there is one, too). */
+  async tryExec(pod: string, container: string, command: string[], timeoutMs: number): Promise<{ r?: ExecResult; problem?: ExecProblem }> {
+    const blocked = this.blocked.get(pod);
+    if (blocked) return { problem: blocked };
+    const target = this.targetOf(pod, container, command[0] === 'sh' ? 'sh' : command[0]);
+    let r: ExecResult;
+    try {
+      r = await this.kube.exec({ namespace: this.ns, pod, container, command, timeoutMs });
+    } catch (e) {
+      const problem = classifyExecError(e as ErrorLike, target);
+      if (blocksPod(problem) && !this.blocked.has(pod)) this.blocked.set(pod, problem);
+      return { problem };
+    }
+    const problem = classifyExecResult(r, target);
+    if (problem && blocksPod(problem) && !this.blocked.has(pod)) this.blocked.set(pod, problem);
+    return problem ? { r, problem } : { r };
+  }
+
+  /** Runs `tool`; `missing` when the container has no such program. */
+  private async attempt(pod: string, container: string, tool: DnsTool, l: Lookup): Promise<Attempt> {
     const key = `${pod}/${container}/${tool}`;
     const known = this.present.get(key);
-    if (known && !(await known)) return undefined;
+    if (known && !(await known)) return { missing: true };
     let settle: (v: boolean) => void = () => {};
     if (!known) this.present.set(key, new Promise<boolean>((r) => (settle = r)));
-    try {
-      const r = await this.kube.exec({ namespace: this.ns, pod, container, command: lookupCommand(tool, l.type, l.name), timeoutMs: this.timeoutMs });
-      const missing = isMissingExecutable(r);
-      settle(!missing);
-      return missing ? undefined : r;
-    } catch (e) {
-      settle(true);
-      throw e;
-    }
+    const { r, problem } = await this.tryExec(pod, container, lookupCommand(tool, l.type, l.name), this.timeoutMs);
+    const missing = problem?.cause === 'binary-missing';
+    settle(!missing);
+    if (missing) return { missing: true };
+    if (problem) return { problem };
+    return { r: r! };
   }
 
   private async chain(pod: string, container: string, l: Lookup): Promise<LookupOutcome | undefined> {
     for (const tool of toolsFor(l.type)) {
-      const r = await this.attempt(pod, container, tool, l);
-      if (!r) continue;
-      if (r.timedOut) return { lookup: l, tool, container, unavailable: `${tool} gave no answer within ${formatDuration(this.timeoutMs)}` };
+      const a = await this.attempt(pod, container, tool, l);
+      if ('missing' in a) continue;
+      if ('problem' in a) {
+        const problem = a.problem.cause === 'timeout' ? { ...a.problem, detail: `${tool} in pod ${pod} gave no answer within ${formatDuration(this.timeoutMs)}` } : a.problem;
+        return { lookup: l, tool, container, problem, unavailable: problem.detail };
+      }
+      const r = a.r;
       const exitCode = r.failure ? exitCodeFromMessage(r.failure) : r.exitCode;
-      if (exitCode === undefined) return { lookup: l, tool, container, unavailable: `${tool} could not run: ${r.failure}` };
+      if (exitCode === undefined) {
+        const problem: ExecProblem = { cause: 'refused', pod, detail: `${tool} could not run in pod ${pod}: ${r.failure}` };
+        return { lookup: l, tool, container, problem, unavailable: problem.detail };
+      }
       const answer = parseLookup(tool, r.stdout, r.stderr, exitCode);
       if (answer.status === 'error' && /does not support/.test(answer.detail ?? '')) continue;
       return { lookup: l, tool, container, answer };
     }
     return undefined;
+  }
+
+  private notRun(ls: Lookup[], container: string, problem: ExecProblem): LookupOutcome[] {
+    return ls.map((l) => ({ lookup: l, container, problem, unavailable: problem.detail }));
   }
 
   /**
@@ -124,25 +170,25 @@ class LookupRunner {
   async runBatch(ls: Lookup[]): Promise<LookupOutcome[]> {
     const probe = ls[0]!.probe;
     const container = this.containerOf(probe);
+    const blocked = this.blocked.get(probe);
+    if (blocked) return this.notRun(ls, container, blocked);
     const one = async () => {
       const out: LookupOutcome[] = [];
       for (const l of ls) out.push(await this.run(l));
       return out;
     };
     if (ls.length < 2 || this.noShell.has(`${probe}/${container}`)) return one();
-    let r;
-    try {
-      r = await this.kube.exec({ namespace: this.ns, pod: probe, container, command: batchCommand(ls), timeoutMs: this.timeoutMs * ls.length });
-    } catch {
-      return one();
-    }
-    if (isMissingExecutable(r)) {
+    const timeoutMs = this.timeoutMs * ls.length;
+    const { r, problem } = await this.tryExec(probe, container, batchCommand(ls), timeoutMs);
+    if (problem?.cause === 'binary-missing') {
       this.noShell.add(`${probe}/${container}`);
       return one();
     }
-    if (r.timedOut) {
-      return ls.map((l) => ({ lookup: l, container, unavailable: `no answer within ${formatDuration(this.timeoutMs * ls.length)} for ${ls.length} lookups` }));
+    if (problem?.cause === 'timeout') {
+      return this.notRun(ls, container, { ...problem, detail: `pod ${probe} gave no answer within ${formatDuration(timeoutMs)} for ${ls.length} lookups` });
     }
+    if (problem && blocksPod(problem)) return this.notRun(ls, container, problem);
+    if (!r) return one();
     const blocks = parseBatchOutput(r.stdout, ls.length);
     if (!blocks) return one();
     const out: LookupOutcome[] = [];
@@ -162,23 +208,32 @@ class LookupRunner {
 
   async run(l: Lookup): Promise<LookupOutcome> {
     const container = this.containerOf(l.probe);
+    const blocked = this.blocked.get(l.probe);
+    if (blocked) return { lookup: l, container, problem: blocked, unavailable: blocked.detail };
+    const tools = toolsFor(l.type).join(', ');
+    const first = await this.chain(l.probe, container, l);
+    if (first) return first;
+    if (!this.debugImage) {
+      const problem: ExecProblem = { cause: 'binary-missing', pod: l.probe, detail: `no resolver tool (${tools}) in container ${container} of ${l.probe}` };
+      return { lookup: l, container, problem, unavailable: problem.detail };
+    }
+    let dbg: string;
     try {
-      const first = await this.chain(l.probe, container, l);
-      if (first) return first;
-      const tools = toolsFor(l.type).join(', ');
-      if (!this.debugImage) return { lookup: l, container, unavailable: `no resolver tool (${tools}) in container ${container} of ${l.probe}` };
       let pending = this.debug.get(l.probe);
       if (!pending) {
         pending = this.ensureDebug(l.probe);
         this.debug.set(l.probe, pending);
       }
-      const dbg = await pending;
-      const second = await this.chain(l.probe, dbg, l);
-      if (second) return { ...second, debug: true };
-      return { lookup: l, container: dbg, unavailable: `no resolver tool (${tools}) in the debug image ${this.debugImage} either` };
+      dbg = await pending;
     } catch (e) {
-      return { lookup: l, container, unavailable: e instanceof Error ? e.message : String(e) };
+      const problem = classifyExecError(e as ErrorLike, this.targetOf(l.probe, container, undefined));
+      const detail = problem.cause === 'forbidden' ? problem.detail : `no debug container (${this.debugImage}) in pod ${l.probe}: ${(e as Error).message}`;
+      return { lookup: l, container, problem: { ...problem, detail }, unavailable: detail };
     }
+    const second = await this.chain(l.probe, dbg, l);
+    if (second) return { ...second, debug: true };
+    const problem: ExecProblem = { cause: 'binary-missing', pod: l.probe, detail: `no resolver tool (${tools}) in the debug image ${this.debugImage} either` };
+    return { lookup: l, container: dbg, problem, unavailable: problem.detail };
   }
 }
 
@@ -226,8 +281,9 @@ function liveRow(c: DnsCheck, o: LookupOutcome): DnsCheckRow {
 export async function runDnsCheck(args: DnsCheckArgs & GlobalArgs, deps: Deps): Promise<CommandResult> {
   const { mode, timeoutMs } = validateArgs(args);
   const kube = await deps.kube();
-  const { Resources, resourcePath, mapBounded } = await import('../kube/index.js');
+  const { Resources, resourcePath, mapBounded, readOptional, newWarnings } = await import('../kube/index.js');
   const ns = args.namespace ?? kube.namespace;
+  const warnings = newWarnings();
   const spinner = await deps.spinner();
   spinner.start(`checking DNS of statefulset ${args.name}`);
   try {
@@ -238,7 +294,11 @@ export async function runDnsCheck(args: DnsCheckArgs & GlobalArgs, deps: Deps): 
       svcName ? kube.client.tryGet<Service>(resourcePath(Resources.services, { namespace: ns, name: svcName })) : Promise.resolve(undefined),
       kube.client.list<Pod>(resourcePath(Resources.pods, { namespace: ns }), { labelSelector: selectorToString(sts.spec.selector) }),
       svcName
-        ? kube.client.list<EndpointSlice>(resourcePath(Resources.endpointslices, { namespace: ns }), { labelSelector: `kubernetes.io/service-name=${svcName}` })
+        ? readOptional(
+            () => kube.client.list<EndpointSlice>(resourcePath(Resources.endpointslices, { namespace: ns }), { labelSelector: `kubernetes.io/service-name=${svcName}` }),
+            warnings,
+            `endpointslice check not run (EndpointSlices of Service ${svcName})`,
+          )
         : Promise.resolve({ items: [] as EndpointSlice[], resourceVersion: '' }),
     ]);
     const pods = podsOfSet(sts, podList.items);
@@ -246,58 +306,91 @@ export async function runDnsCheck(args: DnsCheckArgs & GlobalArgs, deps: Deps): 
     if (service?.spec.selector && Object.keys(service.spec.selector).length) {
       selectedPods = (await kube.client.list<Pod>(resourcePath(Resources.pods, { namespace: ns }), { labelSelector: selectorText(service.spec.selector) })).items;
     }
-    const serviceNames = svcName && !service ? (await kube.client.list<Service>(resourcePath(Resources.services, { namespace: ns }))).items.map((s) => s.metadata.name) : [];
-    const rows: DnsCheckRow[] = staticChecks({ sts, service, pods, selectedPods, endpointSlices: slices.items, serviceNames }).map((c) => ({ ...c, kind: 'static' as const }));
+    const serviceNames =
+      svcName && !service
+        ? ((await readOptional(() => kube.client.list<Service>(resourcePath(Resources.services, { namespace: ns })), warnings, 'similar Service names not looked up'))?.items.map(
+            (s) => s.metadata.name,
+          ) ?? [])
+        : [];
+    const rows: DnsCheckRow[] = staticChecks({ sts, service, pods, selectedPods, endpointSlices: slices?.items, serviceNames }).map((c) => ({ ...c, kind: 'static' as const }));
 
     let zone: string | null = null;
     let probes: string[] = [];
-    if (svcName) {
+    const evalCtx = { sts, debugImage: args.debugImage, execTimeout: args.execTimeout };
+    if (svcName && !args.staticOnly) {
       // Probe pods and their containers.
       const podsByName = new Map(pods.map((p) => [p.metadata.name, p]));
+      let fromDown: ExecProblem | undefined;
       if (mode.kind === 'from') {
         const p = podsByName.get(mode.pod) ?? (await kube.client.getNamed<Pod>(resourcePath(Resources.pods, { namespace: ns, name: mode.pod })));
-        if (!canProbe(p)) throw new CliError(`pod ${mode.pod} is ${p.status?.phase ?? 'not running'}: lookups need a Running pod`, ExitCode.Problems, ['Pick another pod with --from.']);
+        if (!canProbe(p)) {
+          fromDown = { cause: 'pod-not-running', pod: mode.pod, detail: `pod ${mode.pod} is ${p.metadata.deletionTimestamp ? 'terminating' : (p.status?.phase ?? 'not running')}: lookups need a Running pod` };
+        }
         podsByName.set(p.metadata.name, p);
       }
       probes = probePods(pods, mode);
       const containerOf = (pod: string) => defaultContainer(podsByName.get(pod)!, args.container);
-      if (!probes.length) {
+      const targetOf = (pod: string, container: string, program: string | undefined): ExecTarget => {
+        const p = podsByName.get(pod);
+        return {
+          namespace: ns,
+          pod,
+          container,
+          program,
+          phase: p?.status?.phase,
+          // A debug container added during this run is not in the pod as read: do not call it missing.
+          containers: p && !container.startsWith(DEBUG_CONTAINER_PREFIX) ? [...p.spec.containers.map((c) => c.name), ...((p as EphemeralPod).spec.ephemeralContainers ?? []).map((c) => c.name)] : undefined,
+          terminating: Boolean(p?.metadata.deletionTimestamp),
+        };
+      };
+      if (fromDown) {
+        rows.push({ ...notRunCheck('lookups', `Pod/${mode.kind === 'from' ? mode.pod : ''}`, fromDown, evalCtx), kind: 'live' });
+      } else if (!probes.length) {
+        const problem: ExecProblem = { cause: 'pod-not-running', pod: `${sts.metadata.name}-0`, detail: `no Ready, Running pod of ${sts.metadata.name} to run lookups from` };
         rows.push({
+          ...notRunCheck('lookups', `StatefulSet/${sts.metadata.name}`, problem, evalCtx),
           kind: 'live',
-          check: 'lookups',
-          status: 'warn',
-          subject: `StatefulSet/${sts.metadata.name}`,
-          reason: 'no Ready, Running pod to run lookups from: live checks skipped',
-          fix: `make a pod Ready, or pass --from POD (any running pod in ${ns} with nslookup)`,
+          causeLabel: 'no Ready pod to run lookups from',
+          fix: `make a pod Ready, or pass --from POD (any running pod in ${ns} with nslookup); for the static checks alone: kubectl sts dns-check ${sts.metadata.name} -n ${ns} --static-only`,
         });
       } else {
+        const runner = new LookupRunner(kube, ns, timeoutMs, containerOf, targetOf, args.debugImage, (pod) =>
+          ensureDebugContainer(kube, ns, pod, args.debugImage!, containerOf(pod), timeoutMs, deps),
+        );
         if (args.clusterDomain) {
           zone = args.clusterDomain.replace(/\.$/, '').toLowerCase();
         } else {
-          spinner.update(`reading /etc/resolv.conf in ${probes[0]}`);
-          let resolv: { stdout: string; stderr: string; exitCode: number; failure?: string } | undefined;
-          try {
-            resolv = await kube.exec({ namespace: ns, pod: probes[0]!, container: containerOf(probes[0]!), command: ['cat', '/etc/resolv.conf'], timeoutMs });
-          } catch (e) {
-            resolv = { stdout: '', stderr: (e as Error).message, exitCode: -1 };
+          // The zone from the first probe pod whose /etc/resolv.conf can be read.
+          let why = '';
+          let down: ExecProblem | undefined;
+          for (const probe of probes) {
+            spinner.update(`reading /etc/resolv.conf in ${probe}`);
+            const { r, problem } = await runner.tryExec(probe, containerOf(probe), ['cat', '/etc/resolv.conf'], timeoutMs);
+            if (problem && blocksPod(problem)) {
+              down ??= problem;
+              continue;
+            }
+            zone = (r?.exitCode === 0 && clusterDomainFromResolvConf(r.stdout, ns)) || null;
+            why = problem?.detail ?? r?.failure ?? (r?.stderr.trim() || 'no <ns>.svc.<zone> search entry');
+            break;
           }
-          zone = (resolv.exitCode === 0 && clusterDomainFromResolvConf(resolv.stdout, ns)) || null;
           if (!zone) {
             zone = 'cluster.local';
-            rows.push({
-              kind: 'live',
-              check: 'cluster-domain',
-              status: 'warn',
-              subject: `Pod/${probes[0]}`,
-              reason: `could not read the cluster domain from /etc/resolv.conf (${resolv.failure ?? (resolv.stderr.trim() || 'no <ns>.svc.<zone> search entry')}); assumed cluster.local`,
-              fix: 'pass --cluster-domain',
-            });
+            if (down && !why) {
+              rows.push({ ...notRunCheck('cluster-domain', `Pod/${down.pod}`, down, evalCtx), kind: 'live' });
+            } else {
+              rows.push({
+                kind: 'live',
+                check: 'cluster-domain',
+                status: 'warn',
+                subject: `Pod/${probes[0]}`,
+                reason: `could not read the cluster domain from /etc/resolv.conf (${why}); assumed cluster.local`,
+                fix: 'pass --cluster-domain',
+              });
+            }
           }
         }
         const plan = buildPlan({ sts, service, pods, namespace: ns, zone, mode });
-        const runner = new LookupRunner(kube, ns, timeoutMs, containerOf, args.debugImage, (pod) =>
-          ensureDebugContainer(kube, ns, pod, args.debugImage!, containerOf(pod), timeoutMs, deps),
-        );
         let done = 0;
         spinner.update(`0/${plan.length} lookups`);
         const chunks = batches(plan, BATCH_SIZE);
@@ -310,21 +403,36 @@ export async function runDnsCheck(args: DnsCheckArgs & GlobalArgs, deps: Deps): 
           })
         ).flat();
         const foreignPods = selectedPods.filter((p) => !pods.some((q) => q.metadata.uid === p.metadata.uid));
-        for (const o of outcomes) rows.push(liveRow(evaluateLookup(o, { sts, service, pods, foreignPods }), o));
+        for (const o of outcomes) rows.push(liveRow(evaluateLookup(o, { sts, service, pods, foreignPods, debugImage: args.debugImage, execTimeout: args.execTimeout }), o));
       }
     }
 
+    const summary = summarize(rows);
+    const causes = notRunCauses(rows);
+    // One warning line per skipped read (recorded by readOptional) and per cause of live checks not run.
+    const lines = [...warnings.lines];
+    for (const g of notRunCauses(rows.filter((r) => r.kind === 'live'))) {
+      const first = rows.find((r) => r.kind === 'live' && r.status === 'not-run' && r.causeLabel === g.label);
+      const detail = first?.reason.replace(/^not run: /, '');
+      lines.push(`${g.checks} live check${g.checks === 1 ? '' : 's'} not run: ${g.label}${detail && detail !== g.label ? ` (${detail})` : ''}`);
+    }
+    const complete = summary.notRun === 0 && lines.length === 0;
     const out: DnsCheckOutput = {
       statefulSet: sts.metadata.name,
       namespace: ns,
       service: svcName ?? null,
       clusterDomain: zone,
       probes,
-      summary: summarize(rows),
+      staticOnly: Boolean(args.staticOnly),
+      complete,
+      summary,
+      notRunCauses: causes,
+      warnings: lines,
       checks: rows,
     };
     spinner.stop();
-    const exitCode = out.summary.fail ? ExitCode.Problems : ExitCode.Ok;
+    for (const l of lines) deps.log(`warning: ${l}`);
+    const exitCode = checkExitCode(summary.failed > 0, !complete);
     if (args.output === 'json' || args.output === 'yaml') return { output: renderStructured(out, args.output), exitCode };
     return { output: renderDnsTable(out, deps.color, args.output === 'wide'), exitCode };
   } catch (e) {
@@ -345,6 +453,7 @@ export const dnsCheckCommand = defineCommand<DnsCheckArgs>({
       .option('concurrency', { type: 'number', default: 8, describe: 'Lookups (execs) in flight at once' })
       .option('exec-timeout', { type: 'string', default: '20s', describe: 'Time allowed for one lookup exec (e.g. 10s)' })
       .option('container', { alias: 'c', type: 'string', describe: 'Container to run lookups in (default: the default container)' })
+      .option('static-only', { type: 'boolean', default: false, describe: 'Only the checks made through the API (Service, selector, ports, EndpointSlices): no exec, no lookups' })
       .option('debug-image', {
         type: 'string',
         describe: 'When a container has no nslookup/getent/dig, add an ephemeral debug container with this image (e.g. busybox) and look up from it',
@@ -352,6 +461,7 @@ export const dnsCheckCommand = defineCommand<DnsCheckArgs>({
       .example('$0 dns-check web', 'Static checks, then each Ready pod resolves itself and the next ordinal')
       .example('$0 dns-check web --from client-0', 'Every pod of web resolved from client-0')
       .example('$0 dns-check web --all-pairs -o json', 'Every Ready pod resolves every pod; JSON result')
+      .example('$0 dns-check web --static-only', 'The Service, selector, ports and EndpointSlices only (needs no pods/exec permission)')
       .example('$0 dns-check web --debug-image busybox:1.36', 'Pods without a resolver tool look up from an ephemeral busybox container') as unknown as Argv<DnsCheckArgs>,
   run: runDnsCheck,
 });

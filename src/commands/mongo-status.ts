@@ -8,11 +8,12 @@ import type { Argv } from 'yargs';
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
 import { durationFlag } from './flags.js';
 import type { Deps } from '../deps.js';
-import type { ExecFn, Kube } from '../kube/index.js';
-import { CliError, ExitCode, UsageError } from '../errors.js';
+import type { ExecFn, ExecResult, Kube } from '../kube/index.js';
+import { CliError, ExitCode, UsageError, checkExitCode } from '../errors.js';
 import type { Pod, Secret, StatefulSet } from '../core/types.js';
 import { isPodReady } from '../core/pods.js';
-import { isMissingExecutable } from '../core/exec-result.js';
+import { blocksPod, classifyExecError, classifyExecResult, type ErrorLike, type ExecProblem, type ExecTarget } from '../core/exec-cause.js';
+import { isTerminating } from '../core/pods.js';
 import { selectorToString } from '../core/labels.js';
 import {
   analyzeMongo,
@@ -113,6 +114,33 @@ export async function probePod(
   o: ProbeOptions & { password?: string | undefined; timeoutMs: number },
 ): Promise<MongoView> {
   const ctx: ViewContext = { pod: target.pod.metadata.name, container: target.container, username: o.username, authDb: o.authDb ?? 'admin' };
+  const pod = target.pod;
+  const where = (program: string): ExecTarget => ({
+    namespace: ns,
+    pod: ctx.pod,
+    container: target.container,
+    program,
+    phase: pod.status?.phase,
+    containers: pod.spec.containers.map((c) => c.name),
+    terminating: isTerminating(pod),
+  });
+  const notAsked = (problem: ExecProblem): MongoView => ({ pod: ctx.pod, container: target.container, notAsked: problem });
+  /** Runs a command; a problem (other than the program missing) when it did not run. */
+  const run = async (command: string[], stdin: string | undefined): Promise<{ r: ExecResult; missing: boolean } | { problem: ExecProblem }> => {
+    let r: ExecResult;
+    try {
+      r = await exec({ namespace: ns, pod: ctx.pod, container: target.container, command, ...(stdin !== undefined ? { stdin } : {}), timeoutMs: o.timeoutMs });
+    } catch (e) {
+      return { problem: classifyExecError(e as ErrorLike, where(command[0]!)) };
+    }
+    const problem = classifyExecResult({ ...r, stderr: redact(r.stderr, o.password), failure: r.failure !== undefined ? redact(r.failure, o.password) : undefined }, where(command[0]!));
+    if (problem?.cause === 'binary-missing') return { r, missing: true };
+    if (problem && (blocksPod(problem) || problem.cause === 'timeout')) {
+      if (problem.cause === 'timeout') problem.detail = `${command[0]} in pod ${ctx.pod} (container ${target.container}) gave no answer within ${o.timeoutMs / 1000}s`;
+      return { problem };
+    }
+    return { r, missing: false };
+  };
   const stdin = probeStdin(o.password);
   let shells: MongoShell[] = ['mongosh', 'mongo'];
   if (stdin !== undefined) {
@@ -120,8 +148,9 @@ export async function probePod(
     // missing, some exec paths drop the connection while stdin is still being sent, hiding the reason.
     const found: MongoShell[] = [];
     for (const shell of shells) {
-      const v = await exec({ namespace: ns, pod: ctx.pod, container: target.container, command: [shell, '--version'], timeoutMs: o.timeoutMs });
-      if (!isMissingExecutable(v)) {
+      const v = await run([shell, '--version'], undefined);
+      if ('problem' in v) return notAsked(v.problem);
+      if (!v.missing) {
         found.push(shell);
         break;
       }
@@ -130,18 +159,14 @@ export async function probePod(
   }
   for (const shell of shells) {
     const command = probeCommand(shell, o);
-    const r = await exec({
-      namespace: ns,
-      pod: ctx.pod,
-      container: target.container,
-      command,
-      ...(stdin !== undefined ? { stdin } : {}),
-      timeoutMs: o.timeoutMs,
-    });
-    const stdout = redact(r.stdout, o.password);
-    const stderr = redact(r.stderr, o.password);
+    const res = await run(command, stdin);
     // Runtimes echo the command line in their errors: keep the script out of messages.
     const script = command[command.length - 1]!;
+    if ('problem' in res) return notAsked({ ...res.problem, detail: res.problem.detail.split(script).join('<probe script>') });
+    if (res.missing) continue;
+    const r = res.r;
+    const stdout = redact(r.stdout, o.password);
+    const stderr = redact(r.stderr, o.password);
     const failure = r.failure !== undefined ? redact(r.failure.split(script).join('<probe script>'), o.password) : undefined;
     let out;
     try {
@@ -150,19 +175,13 @@ export async function probePod(
       return { pod: ctx.pod, shell, error: { kind: 'query-failed', message: `pod ${ctx.pod}: ${(e as Error).message}` } };
     }
     if (out) return viewFromProbe(out, ctx, shell);
-    if (r.timedOut) {
-      return { pod: ctx.pod, shell, error: { kind: 'unreachable', message: `${shell} in pod ${ctx.pod} gave no answer within ${o.timeoutMs / 1000}s` } };
-    }
-    if (isMissingExecutable({ exitCode: r.exitCode, stderr, failure })) continue;
     return viewFromFailure(stderr, failure, r.exitCode, ctx, shell);
   }
-  return {
+  return notAsked({
+    cause: 'binary-missing',
     pod: ctx.pod,
-    error: {
-      kind: 'no-shell',
-      message: `neither mongosh nor the legacy mongo shell is installed in container ${target.container} of pod ${ctx.pod}; pick the container running mongod with -c`,
-    },
-  };
+    detail: `neither mongosh nor the legacy mongo shell is installed in container ${target.container} of pod ${ctx.pod}`,
+  });
 }
 
 interface Plan {
@@ -173,6 +192,17 @@ interface Plan {
   probe: ProbeOptions & { password?: string | undefined };
 }
 
+/** Whether exec can be tried in the pod at all, else why not. */
+function podDown(pod: Pod): ExecProblem | undefined {
+  const name = pod.metadata.name;
+  if (isTerminating(pod)) return { cause: 'pod-not-running', pod: name, detail: `pod ${name} is terminating` };
+  if (pod.status?.phase !== 'Running') return { cause: 'pod-not-running', pod: name, detail: `pod ${name} is ${pod.status?.phase ?? 'not running'}, not Running` };
+  return undefined;
+}
+
+/** Causes that concern one pod only: in the default mode the next Ready pod is asked instead. */
+const TRY_NEXT = new Set(['refused', 'container-missing', 'pod-not-running']);
+
 /** One round: read the set and its pods, ask the chosen pod(s), analyze. */
 async function collect(plan: Plan, args: MongoStatusArgs): Promise<MongoReport> {
   const { kube, ns } = plan;
@@ -180,31 +210,44 @@ async function collect(plan: Plan, args: MongoStatusArgs): Promise<MongoReport> 
   const selector = selectorToString(sts.spec.selector);
   const list = await kube.client.list<Pod>(PODS_PATH(ns), selector ? { labelSelector: selector } : {});
   const pods = setPods(sts, list.items);
-  let targets: Pod[];
+  const mode = args.pod ? 'pod' : args.each ? 'each' : 'one';
+  const ask = (pod: Pod) => {
+    const down = podDown(pod);
+    const container = pickContainer(pod, args.container);
+    if (down) return Promise.resolve<MongoView>({ pod: pod.metadata.name, container, notAsked: down });
+    return probePod(kube.exec, ns, { pod, container }, { ...plan.probe, timeoutMs: plan.timeoutMs });
+  };
+  const views: MongoView[] = [];
+  let nobody: { label: string; reason: string; fix: string } | undefined;
+  const setName = `statefulset ${ns}/${sts.metadata.name}`;
   if (args.pod) {
     const p = pods.find((x) => x.metadata.name === args.pod);
     if (!p) {
-      throw new CliError(`pod ${args.pod} is not a pod of statefulset ${ns}/${sts.metadata.name}`, ExitCode.Problems, [
-        `its pods: ${pods.map((x) => x.metadata.name).join(', ') || '<none>'}`,
-      ]);
+      throw new CliError(`pod ${args.pod} is not a pod of ${setName}`, ExitCode.Problems, [`its pods: ${pods.map((x) => x.metadata.name).join(', ') || '<none>'}`]);
     }
-    targets = [p];
+    views.push(await ask(p));
   } else if (args.each) {
-    targets = pods.filter((p) => p.status?.phase === 'Running');
+    // Every pod of the set is asked for its own view; a pod that is not running is listed as not asked.
+    for (const p of pods) views.push(await ask(p));
   } else {
-    const ready = pods.find(isPodReady);
-    targets = ready ? [ready] : [];
+    for (const p of pods.filter(isPodReady)) {
+      const v = await ask(p);
+      views.push(v);
+      if (!v.notAsked || !TRY_NEXT.has(v.notAsked.cause)) break;
+    }
   }
-  if (targets.length === 0) {
-    throw new CliError(`statefulset ${ns}/${sts.metadata.name} has no ${args.each ? 'Running' : 'Ready'} pod to ask`, ExitCode.Problems, [
-      pods.length ? `name one with --pod (its pods: ${pods.map((p) => p.metadata.name).join(', ')})` : 'the set has no pods',
-    ]);
+  if (!pods.length) {
+    nobody = { label: 'the set has no pods', reason: `${setName} has no pods to ask`, fix: `scale it up (kubectl scale sts ${sts.metadata.name} -n ${ns} --replicas=N) or check 'kubectl describe sts ${sts.metadata.name} -n ${ns}'` };
+  } else if (!views.length) {
+    const notReady = pods.map((p) => p.metadata.name).join(', ');
+    nobody = { label: 'no Ready pod', reason: `${setName} has no Ready pod to ask (${notReady} not Ready)`, fix: `wait until a pod is Ready, or name one with --pod (its pods: ${notReady})` };
   }
-  const views: MongoView[] = [];
-  for (const pod of targets) {
-    views.push(await probePod(kube.exec, ns, { pod, container: pickContainer(pod, args.container) }, { ...plan.probe, timeoutMs: plan.timeoutMs }));
-  }
-  return analyzeMongo({ sts, pods: list.items, namespace: ns, views, maxLagMs: plan.maxLagMs });
+  return analyzeMongo({ sts, pods: list.items, namespace: ns, views, maxLagMs: plan.maxLagMs, mode, nobody });
+}
+
+/** One line per pod not asked, for stderr and the json/yaml `warnings`. */
+export function mongoWarnings(report: MongoReport): string[] {
+  return report.notAsked.map((n) => (n.pod ? `pod ${n.pod} not asked: ${n.reason}` : `nobody asked: ${n.reason}`));
 }
 
 function format(report: MongoReport, args: MongoStatusArgs & GlobalArgs, deps: Deps): string {
@@ -259,17 +302,19 @@ export const mongoStatusCommand = defineCommand<MongoStatusArgs>({
       probe.password = s.password;
     }
     const plan: Plan = { kube, ns, maxLagMs, timeoutMs, probe };
-    const exitOf = (r: MongoReport) => (r.findings.length ? ExitCode.Problems : ExitCode.Ok);
+    const exitOf = (r: MongoReport) => checkExitCode(r.findings.length > 0, !r.complete);
 
     if (!args.watch) {
       const spinner = await deps.spinner();
       spinner.start(`asking ${args.each ? 'every pod' : args.pod ?? 'a Ready pod'} of ${args.name} for rs.status()`);
+      let report: MongoReport;
       try {
-        const report = await collect(plan, args);
-        return { output: format(report, args, deps), exitCode: exitOf(report) };
+        report = await collect(plan, args);
       } finally {
         spinner.stop();
       }
+      for (const w of mongoWarnings(report)) deps.log(`warning: ${w}`);
+      return { output: format(report, args, deps), exitCode: exitOf(report) };
     }
     let exitCode: number = ExitCode.Ok;
     while (!deps.signal.aborted) {

@@ -12,6 +12,7 @@ import { isPodReady } from './pods.js';
 import { mapSelectorMatches } from './labels.js';
 import { isHeadless, noRecordCause, shouldBePublished, whyNoRecord, type DnsCheck } from './dns.js';
 import { normalizeName, type DnsTool, type LookupAnswer } from './dns-parse.js';
+import { causeHint, causeLabel, type ExecProblem } from './exec-cause.js';
 
 export type ProbeMode = { kind: 'default' } | { kind: 'from'; pod: string } | { kind: 'all-pairs' };
 
@@ -117,6 +118,8 @@ export interface LookupOutcome {
   debug?: boolean;
   /** Why there is no answer to judge: no resolver tool, exec failure, timeout. */
   unavailable?: string | undefined;
+  /** The same, classified by cause (decides the hint). */
+  problem?: ExecProblem | undefined;
 }
 
 export interface EvalContext {
@@ -125,6 +128,27 @@ export interface EvalContext {
   pods: Pod[];
   /** Pods of other owners that the Service selects (their IPs are known extras). */
   foreignPods: Pod[];
+  /** --debug-image, when given (changes the hint for a missing resolver tool). */
+  debugImage?: string | undefined;
+  /** --exec-timeout as given, for the timeout hint. */
+  execTimeout?: string | undefined;
+}
+
+/** A check that could not run because of `p`: status not-run, with the cause and the hint for that cause. */
+export function notRunCheck(check: string, subject: string, p: ExecProblem, ctx: Pick<EvalContext, 'sts' | 'debugImage' | 'execTimeout'>): DnsCheck {
+  const ns = ctx.sts.metadata.namespace ?? 'default';
+  const set = ctx.sts.metadata.name;
+  const hint = causeHint(p, ns, {
+    staticOnly: `kubectl sts dns-check ${set} -n ${ns} --static-only`,
+    timeoutFlag: `--exec-timeout (now ${ctx.execTimeout ?? '20s'})`,
+    missingBinary: ctx.debugImage
+      ? `the debug image ${ctx.debugImage} has no nslookup, getent or dig either: pass an image that has one (e.g. --debug-image busybox:1.36)`
+      : `the image has no nslookup, getent or dig: rerun with --debug-image busybox:1.36 to look up from an ephemeral debug container, or --from a pod whose image has nslookup`,
+    otherPod: `--from POD`,
+    otherContainer: `-c CONTAINER`,
+  });
+  const label = causeLabel(p, ns);
+  return { check, status: 'not-run', subject, reason: `not run: ${p.detail}`, fix: hint, cause: p.cause, causeLabel: label };
 }
 
 function arrow(l: Lookup): string {
@@ -145,15 +169,8 @@ export function evaluateLookup(o: LookupOutcome, ctx: EvalContext): DnsCheck {
   const check = `lookup-${l.kind}`;
   const via = o.tool ? ` (${o.tool}${o.debug && o.container ? ` in debug container ${o.container}` : ''})` : '';
   if (!o.answer) {
-    return {
-      check,
-      status: 'warn',
-      subject,
-      reason: `not checked: ${o.unavailable ?? 'no answer'}`,
-      fix: /no (nslookup|resolver)/.test(o.unavailable ?? '')
-        ? `rerun with --debug-image busybox to look up from an ephemeral debug container, or --from a pod that has nslookup`
-        : `rerun with a longer --exec-timeout, or check that ${l.probe} is running`,
-    };
+    const p: ExecProblem = o.problem ?? { cause: 'refused', pod: l.probe, detail: o.unavailable ?? `no answer from ${l.probe}` };
+    return notRunCheck(check, subject, p, ctx);
   }
   const a = o.answer;
   if (a.status === 'error') {

@@ -9,8 +9,10 @@ import type { EndpointSlice, Pod, Service, StatefulSet } from './types.js';
 import { isPodReady, ordinalOf, ownedBy } from './pods.js';
 import { mapSelectorMatches, selectorMatches } from './labels.js';
 import { closestNames } from './names.js';
+import type { ExecCause } from './exec-cause.js';
 
-export type CheckStatus = 'ok' | 'fail' | 'warn';
+/** ok / warn / fail: decided. not-run: the check was asked for but could not be decided (see `cause`). */
+export type CheckStatus = 'ok' | 'fail' | 'warn' | 'not-run';
 
 export interface DnsCheck {
   /** Stable id of the check ("service-headless", "lookup-pod", ...). */
@@ -19,8 +21,12 @@ export interface DnsCheck {
   /** What the check is about: "Service/nginx", "Pod/web-1", "web-0 -> web-1.nginx.ns.svc.cluster.local". */
   subject: string;
   reason: string;
-  /** What to do about it (fail/warn only). */
+  /** What to do about it (fail/warn/not-run). */
   fix?: string;
+  /** not-run: why the check could not run. */
+  cause?: ExecCause;
+  /** not-run: the cause in a few words, as the verdict line groups it ("exec forbidden (pods/exec create) in namespace x"). */
+  causeLabel?: string;
 }
 
 export interface StaticInput {
@@ -31,8 +37,8 @@ export interface StaticInput {
   pods: Pod[];
   /** Pods in the namespace that the Service's selector selects (for foreign pods). */
   selectedPods: Pod[];
-  /** EndpointSlices labelled kubernetes.io/service-name=<service>. */
-  endpointSlices: EndpointSlice[];
+  /** EndpointSlices labelled kubernetes.io/service-name=<service>; undefined when they could not be read (403). */
+  endpointSlices: EndpointSlice[] | undefined;
   /** Names of the Services in the namespace (for "did you mean" when the Service is missing). */
   serviceNames?: string[];
 }
@@ -266,7 +272,17 @@ export function staticChecks(input: StaticInput): DnsCheck[] {
   if (!pods.length) out.push(bad('warn', 'pods', stsSubject, `StatefulSet ${setName} has no pods`, `scale it up (kubectl scale sts ${setName} --replicas=N) or check 'kubectl describe sts ${setName}'`));
 
   // 8. EndpointSlices list each pod that should have a record, with its hostname
-  if (svc && isHeadless(svc) && svc.spec.selector && Object.keys(svc.spec.selector).length) {
+  if (svc && isHeadless(svc) && svc.spec.selector && Object.keys(svc.spec.selector).length && !input.endpointSlices) {
+    out.push({
+      check: 'endpointslice',
+      status: 'not-run',
+      subject: `EndpointSlice/${svcName}`,
+      reason: `not run: the EndpointSlices of Service ${svcName} could not be read (list endpointslices forbidden)`,
+      fix: `missing RBAC permission: verb "list" on "endpointslices" in namespace ${ns}; check with \`kubectl auth can-i list endpointslices -n ${ns}\``,
+      cause: 'forbidden',
+      causeLabel: `endpointslices forbidden (endpointslices list) in namespace ${ns}`,
+    });
+  } else if (svc && input.endpointSlices && isHeadless(svc) && svc.spec.selector && Object.keys(svc.spec.selector).length) {
     const byPod = new Map<string, { hostname?: string | undefined; addresses: string[]; ready?: boolean | undefined; slice: string }>();
     for (const s of input.endpointSlices) {
       for (const e of s.endpoints ?? []) {

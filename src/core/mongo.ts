@@ -8,6 +8,7 @@
 import type { Pod, StatefulSet } from './types.js';
 import { ownedBy, ordinalOf, isTerminating } from './pods.js';
 import { BsonTimestamp, type MongoErrorInfo, type ProbeOutput } from './mongo-parse.js';
+import { causeHint, causeLabel, type ExecCause, type ExecProblem } from './exec-cause.js';
 
 export const MAX_VOTING_MEMBERS = 7;
 export const MAX_MEMBERS = 50;
@@ -91,6 +92,10 @@ export interface ViewError {
 /** One pod's answer: its rs.status()/rs.conf(), or why there is none. */
 export interface MongoView {
   pod: string;
+  /** The probe could not run in this pod (exec forbidden, refused, no shell, timeout, pod not running): nothing was learnt. */
+  notAsked?: ExecProblem;
+  /** The container the probe ran (or was to run) in. */
+  container?: string;
   shell?: 'mongosh' | 'mongo';
   version?: string;
   status?: ReplSetStatus;
@@ -307,7 +312,24 @@ export interface ViewSummary {
   error?: string;
 }
 
+/** A pod that was to be asked and could not be, or (pod null) why nobody could be. */
+export interface NotAsked {
+  pod: string | null;
+  cause: ExecCause;
+  /** The cause in a few words ("exec forbidden (pods/exec create) in namespace x"). */
+  label: string;
+  reason: string;
+  fix: string;
+}
+
 export interface MongoReport {
+  /**
+   * False when what was asked for could not be decided: no member could be asked (default mode,
+   * --pod), or some pod was not asked (--each). Never a clean bill of health (exit 4 without findings).
+   */
+  complete: boolean;
+  /** Pods not asked, and why. In the default mode a pod skipped for another Ready one is listed too. */
+  notAsked: NotAsked[];
   statefulSet: string;
   namespace: string;
   replicaSet?: string;
@@ -327,6 +349,29 @@ export interface AnalyzeInput {
   namespace: string;
   views: MongoView[];
   maxLagMs: number;
+  /**
+   * What was asked for: one Ready pod's view (default: complete when any pod answered), a named
+   * pod (--pod), or every Running pod (--each: complete only when every pod of the set answered).
+   */
+  mode?: 'one' | 'pod' | 'each';
+  /** Why no pod could even be tried (the set has no pods, or none Ready). */
+  nobody?: { label: string; reason: string; fix: string } | undefined;
+}
+
+/** How to say and fix a pod that could not be asked, by cause. */
+export function notAskedEntry(p: ExecProblem, namespace: string, container: string | undefined): NotAsked {
+  return {
+    pod: p.pod,
+    cause: p.cause,
+    label: causeLabel(p, namespace),
+    reason: p.detail,
+    fix: causeHint(p, namespace, {
+      timeoutFlag: '--timeout',
+      otherPod: '--pod POD',
+      otherContainer: '-c CONTAINER',
+      missingBinary: `neither mongosh nor the legacy mongo shell is in container ${container ?? '<default>'} of pod ${p.pod}: pick the container running mongod with -c CONTAINER`,
+    }),
+  };
 }
 
 function optimeSeconds(m: MemberStatus): number | undefined {
@@ -367,11 +412,17 @@ function selfMember(v: MongoView): MemberStatus | undefined {
 }
 
 export function analyzeMongo(input: AnalyzeInput): MongoReport {
-  const { sts, namespace, views, maxLagMs } = input;
+  const { sts, namespace, maxLagMs } = input;
   const pods = setPods(sts, input.pods);
   const serviceName = sts.spec.serviceName;
   const findings: Finding[] = [];
-  const report: MongoReport = { statefulSet: sts.metadata.name, namespace, votingMembers: 0, members: [], views: [], findings };
+  const notAsked: NotAsked[] = [];
+  for (const v of input.views) if (v.notAsked) notAsked.push(notAskedEntry(v.notAsked, namespace, v.container));
+  if (input.nobody) notAsked.push({ pod: null, cause: 'pod-not-running', label: input.nobody.label, reason: input.nobody.reason, fix: input.nobody.fix });
+  const views = input.views.filter((v) => !v.notAsked);
+  const mode = input.mode ?? 'one';
+  const complete = notAsked.length === 0 || (mode === 'one' && views.length > 0);
+  const report: MongoReport = { complete, notAsked, statefulSet: sts.metadata.name, namespace, votingMembers: 0, members: [], views: [], findings };
 
   // Per-view summaries and errors.
   for (const v of views) {

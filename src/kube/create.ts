@@ -17,9 +17,28 @@ export function createKube(flags: KubeFlags, log: (line: string) => void): Kube 
     verbosity: flags.verbosity ?? 0,
     log,
   });
+  // Which pods/exec verb a refused exec lacks, asked once per pod (SelfSubjectAccessReview, allowed to every authenticated user by default).
+  const asked = new Map<string, Promise<boolean | undefined>>();
+  const canExec = (verb: 'get' | 'create', namespace: string, pod: string): Promise<boolean | undefined> => {
+    const key = `${verb} ${namespace}/${pod}`;
+    let p = asked.get(key);
+    if (!p) {
+      p = client
+        .request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: { resourceAttributes: { namespace, verb, resource: 'pods', subresource: 'exec', name: pod } },
+          },
+        })
+        .then((r) => r.status?.allowed, () => undefined);
+      asked.set(key, p);
+    }
+    return p;
+  };
   return {
     client,
-    exec: makeExec(cfg.kc, cfg.server, cfg.contextName),
+    exec: makeExec(cfg.kc, cfg.server, cfg.contextName, canExec),
     namespace: cfg.namespace,
     contextName: cfg.contextName,
     server: cfg.server,

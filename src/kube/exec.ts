@@ -5,6 +5,7 @@
 import { Readable, Writable } from 'node:stream';
 import { Exec } from '@kubernetes/client-node/dist/exec.js';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { KubeApiError } from '../errors.js';
 import { httpError, transportError } from './errors.js';
 import { resourcePath, Resources } from './resources.js';
 
@@ -45,7 +46,34 @@ function collector(chunks: Buffer[]): Writable {
   });
 }
 
-export function makeExec(kc: KubeConfig, server: string, context: string): ExecFn {
+/** Asks the API server whether the caller may `verb` the pods/exec subresource of a pod: true/false, undefined when it cannot tell. */
+export type ExecAccessCheck = (verb: 'get' | 'create', namespace: string, pod: string) => Promise<boolean | undefined>;
+
+/**
+ * The 403 of a refused pods/exec upgrade. The websocket answer carries no body, and exec over a
+ * websocket needs two verbs (the upgrade is a GET; current API servers also check create), so
+ * the denied ones are asked with SelfSubjectAccessReviews when `check` is given.
+ */
+export async function execForbidden(facts: { server: string; context: string }, namespace: string, pod: string, check: ExecAccessCheck | undefined): Promise<KubeApiError> {
+  const verbs = ['get', 'create'] as const;
+  const allowed = check ? await Promise.all(verbs.map((v) => check(v, namespace, pod).catch(() => undefined))) : [undefined, undefined];
+  let denied: string[] = verbs.filter((_, i) => allowed[i] === false);
+  if (!denied.length) denied = [...verbs];
+  const lines = denied.map((v) => `kubectl auth can-i ${v} pods/exec -n ${namespace}`);
+  return new KubeApiError(
+    `forbidden: you may not ${denied.join(' and ')} pods/exec "${pod}" in namespace "${namespace}" (context "${facts.context}"): exec through the API needs both "get" and "create" on pods/exec`,
+    {
+      status: 403,
+      reason: 'Forbidden',
+      hints: [
+        `Missing RBAC permission: verb ${denied.map((v) => `"${v}"`).join(' and ')} on "pods/exec". Check with ${lines.map((l) => `\`${l}\``).join(' and ')},`,
+        'and ask a cluster admin for a Role that grants get and create on pods/exec.',
+      ],
+    },
+  );
+}
+
+export function makeExec(kc: KubeConfig, server: string, context: string, check?: ExecAccessCheck): ExecFn {
   const exec = new Exec(kc);
   return async (req) => {
     const out: Buffer[] = [];
@@ -85,6 +113,10 @@ export function makeExec(kc: KubeConfig, server: string, context: string): ExecF
           const m = /Unexpected server response: (\d+)/.exec(String((e as { message?: string })?.message ?? e));
           if (m) {
             const code = Number(m[1]);
+            if (code === 403) {
+              execForbidden(facts, req.namespace, req.pod, check).then(reject, reject);
+              return;
+            }
             reject(httpError(facts, code, code === 400 ? { message: `pod ${req.pod} is not running or has no container ${req.container ?? ''}`.trim() } : undefined));
           } else {
             reject(transportError(facts, (e as { error?: unknown })?.error ?? e, req.timeoutMs));

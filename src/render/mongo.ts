@@ -2,10 +2,16 @@
 import type { Palette } from './color.js';
 import { renderTable } from './table.js';
 import { humanDuration } from '../core/duration.js';
-import type { Finding, MemberRow, MongoReport, ViewSummary } from '../core/mongo.js';
+import type { Finding, MemberRow, MongoReport, NotAsked, ViewSummary } from '../core/mongo.js';
 
 /** The documented -o json|yaml shape. Durations are in seconds (fractions for heartbeats and lag). */
 export interface MongoStatusOutput {
+  /** False when no member could be asked (or, with --each, some pod was not asked): not a pass, exit 4 unless there are findings. */
+  complete: boolean;
+  /** Pods that could not be asked, with the cause (forbidden, refused, container-missing, binary-missing, timeout, pod-not-running) and the fix. */
+  notAsked: NotAsked[];
+  /** One line per pod not asked (also written to stderr as "warning: ..."). */
+  warnings: string[];
   statefulSet: string;
   namespace: string;
   replicaSet: string | null;
@@ -41,6 +47,9 @@ export interface MongoStatusOutput {
 export function mongoStatusOutput(r: MongoReport): MongoStatusOutput {
   const sec = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms) / 1000);
   return {
+    complete: r.complete,
+    notAsked: r.notAsked,
+    warnings: r.notAsked.map((n) => (n.pod ? `pod ${n.pod} not asked: ${n.reason}` : `nobody asked: ${n.reason}`)),
     statefulSet: r.statefulSet,
     namespace: r.namespace,
     replicaSet: r.replicaSet ?? null,
@@ -98,7 +107,7 @@ export function renderMongoStatus(r: MongoReport, o: { wide: boolean; color: Pal
   const lines: string[] = [];
   const asked = r.views.map((v) => `${v.pod}${v.shell ? ` (${v.shell}${v.version ? ` ${v.version}` : ''})` : ''}`).join(', ');
   lines.push(
-    `Replica set ${r.replicaSet ?? '<unknown>'} of StatefulSet ${r.namespace}/${r.statefulSet}` +
+    (!r.views.length ? `StatefulSet ${r.namespace}/${r.statefulSet}: no member could be asked, replica set not read` : `Replica set ${r.replicaSet ?? '<unknown>'} of StatefulSet ${r.namespace}/${r.statefulSet}`) +
       (r.primary ? `, primary ${r.primary}` : '') +
       (r.configVersion !== undefined ? `, config version ${r.configVersion}` : '') +
       (asked ? `; asked ${asked}` : ''),
@@ -136,13 +145,32 @@ export function renderMongoStatus(r: MongoReport, o: { wide: boolean; color: Pal
   }
   lines.push('');
   if (r.findings.length === 0) {
-    lines.push(c.green('No problems found.'));
+    if (r.complete) lines.push(c.green('No problems found.'));
+    else if (!r.views.length) lines.push(c.yellow(`Could not check: no member could be asked (${causes(r.notAsked)}); this is not a pass.`));
+    else lines.push(c.yellow(`Partial: ${notAskedCount(r)} not asked (${causes(r.notAsked)}); no problem found in what could be read, but this is not a pass.`));
   } else {
-    lines.push(`${r.findings.length} problem${r.findings.length === 1 ? '' : 's'} found:`);
+    lines.push(`${r.findings.length} problem${r.findings.length === 1 ? '' : 's'} found${r.complete ? '' : ` (incomplete: ${notAskedCount(r)} not asked)`}:`);
     for (const f of r.findings) {
       lines.push(`  ${c.red('✗')} ${f.message}`);
       if (f.fix) lines.push(`      fix: ${f.fix}`);
     }
   }
+  if (r.notAsked.length) {
+    lines.push('', r.complete ? 'Not asked (another Ready pod answered instead):' : 'Not asked:');
+    for (const n of r.notAsked) {
+      lines.push(`  ${c.yellow('?')} ${n.reason}`);
+      lines.push(`      fix: ${n.fix}`);
+    }
+  }
   return `${lines.join('\n')}\n`;
+}
+
+function notAskedCount(r: MongoReport): string {
+  const pods = r.notAsked.filter((n) => n.pod).length;
+  return pods ? `${pods} pod${pods === 1 ? '' : 's'}` : 'no pod';
+}
+
+/** The distinct causes, in a few words each. */
+function causes(n: NotAsked[]): string {
+  return [...new Set(n.map((x) => x.label))].join('; ');
 }

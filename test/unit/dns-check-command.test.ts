@@ -15,6 +15,8 @@ import { KubeApiError, UsageError } from '../../src/errors.js';
 import type { DnsCheckOutput } from '../../src/render/dns.js';
 import type { KubeObject, Pod, Service, StatefulSet } from '../../src/core/types.js';
 import { pod, service, slice, sts } from '../fixtures/dns/objects.js';
+import { httpError } from '../../src/kube/errors.js';
+import { execForbidden } from '../../src/kube/exec.js';
 
 const NS = 'dnsman';
 const dir = path.resolve(import.meta.dirname, '../fixtures/dns');
@@ -30,6 +32,10 @@ interface World {
   tools?: Record<string, string[]>;
   /** Overrides answers by joined command line. */
   answers?: Record<string, Partial<ExecResult>>;
+  /** Fails an exec before it runs: an Error is thrown (as src/kube/exec.ts throws), a result is returned. */
+  fail?: (req: ExecRequest) => Error | ExecResult | undefined | Promise<Error | ExecResult | undefined>;
+  /** Lists of these paths are forbidden (403). */
+  forbiddenLists?: string[];
 }
 
 function healthyWorld(): World {
@@ -81,6 +87,7 @@ function fakeKube(w: World) {
       return undefined;
     },
     async list<T>(p: string, q: Record<string, string> = {}): Promise<{ items: T[]; resourceVersion: string }> {
+      if (w.forbiddenLists?.some((f) => p.endsWith(f))) throw httpError({ method: 'GET', path: p, server: 'https://fake', context: 'test' }, 403, undefined);
       if (p.endsWith('/pods')) {
         if (q.fieldSelector) return { items: w.pods.filter((x) => `metadata.name=${x.metadata.name}` === q.fieldSelector) as T[], resourceVersion: '1' };
         const [k, v] = (q.labelSelector ?? '').split('=');
@@ -89,7 +96,7 @@ function fakeKube(w: World) {
       if (p.endsWith('/endpointslices')) {
         const svc = w.service;
         const ready = w.pods.filter((x) => svc && Object.entries(svc.spec.selector ?? {}).every(([a, b]) => x.metadata.labels?.[a] === b));
-        return { items: (svc ? [slice(ready.filter((x) => x.status?.conditions?.[0]?.status === 'True'))] : []) as T[], resourceVersion: '1' };
+        return { items: (svc ? [slice(ready.filter((x) => svc.spec.publishNotReadyAddresses || x.status?.conditions?.[0]?.status === 'True'))] : []) as T[], resourceVersion: '1' };
       }
       if (p.endsWith('/services')) return { items: [{ metadata: { name: 'nginx-headless' } }] as T[], resourceVersion: '1' };
       return { items: [], resourceVersion: '1' };
@@ -109,6 +116,9 @@ function fakeKube(w: World) {
   };
   const exec = async (req: ExecRequest): Promise<ExecResult> => {
     execs.push(req);
+    const injected = await w.fail?.(req);
+    if (injected instanceof Error) throw injected;
+    if (injected) return injected;
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     await new Promise((r) => setTimeout(r, 2));
@@ -268,15 +278,17 @@ describe('dns-check run', () => {
     expect(r.execs.filter((e) => e.command[0] === 'nslookup' && e.pod === 'web-0')).toHaveLength(1);
   });
 
-  it('says so when a container has no resolver tool (warning, exit 0), and uses --debug-image when given', async () => {
+  it('a container without a resolver tool: the lookups did not run (exit 4), and --debug-image when given runs them', async () => {
     const w = healthyWorld();
     w.tools = Object.fromEntries(w.pods.map((p) => [`${p.metadata.name}/nginx`, ['cat']]));
     const none = await run(w);
-    expect(none.exitCode).toBe(0);
+    expect(none.exitCode).toBe(4);
+    expect(none.out!.complete).toBe(false);
     const warn = none.out!.checks.find((c) => c.kind === 'live')!;
-    expect(warn).toMatchObject({ status: 'warn' });
+    expect(warn).toMatchObject({ status: 'not-run', cause: 'binary-missing' });
     expect(warn.reason).toMatch(/no resolver tool \(nslookup, getent, dig\) in container nginx of web-0/);
     expect(warn.fix).toMatch(/--debug-image/);
+    expect(warn.fix).not.toMatch(/--exec-timeout/);
 
     const dbg = await run(healthyWorld() && w, { debugImage: 'busybox:1.36' });
     expect(dbg.exitCode).toBe(0);
@@ -337,6 +349,137 @@ describe('dns-check run', () => {
     expect(r.exitCode).toBe(1);
     expect(r.out!.checks.find((c) => c.check === 'service-headless')!.reason).toMatch(/clusterIP 10\.96\.3\.4/);
     expect(r.out!.checks.find((c) => c.check === 'lookup-service')!.reason).toMatch(/the cluster IP, not the pods/);
+  });
+});
+
+describe('dns-check: a check that could not check does not pass', () => {
+  const FACTS = (pod: string) => ({ method: 'POST', path: `/api/v1/namespaces/${NS}/pods/${pod}/exec`, server: 'https://fake', context: 'sa-reader' });
+  // A Role with create but not get on pods/exec, as the SelfSubjectAccessReview answers it.
+  const forbidden = (req: ExecRequest) => execForbidden(FACTS(req.pod), NS, req.pod, async (verb) => verb === 'create');
+
+  it('exec forbidden in every pod: every live check "not run", the verdict names the cause, exit 4', async () => {
+    const w = { ...healthyWorld(), fail: forbidden };
+    const r = await run(w);
+    expect(r.exitCode).toBe(4);
+    expect(r.out!.complete).toBe(false);
+    expect(r.out!.summary).toEqual({ total: 21, passed: 8, warnings: 0, failed: 0, notRun: 13, ok: 8, warn: 0, fail: 0 });
+    expect(r.out!.notRunCauses).toEqual([
+      { cause: 'forbidden', label: `exec forbidden (pods/exec get) in namespace ${NS}`, checks: 13, fix: expect.stringContaining(`\`kubectl auth can-i get pods/exec -n ${NS}\``) },
+    ]);
+    expect(r.out!.checks.filter((c) => c.kind === 'live').every((c) => c.status === 'not-run' && c.cause === 'forbidden')).toBe(true);
+    // one refused exec per probe pod, then nothing more is tried there
+    expect(r.execs.map((e) => `${e.pod} ${e.command[0]}`)).toEqual(['web-0 cat', 'web-1 cat', 'web-2 cat']);
+    expect(r.out!.warnings).toEqual([`13 live checks not run: exec forbidden (pods/exec get) in namespace ${NS} (forbidden: you may not get pods/exec "web-0" in namespace "${NS}" (context "sa-reader"): exec through the API needs both "get" and "create" on pods/exec)`]);
+    expect(r.deps.logs).toEqual(r.out!.warnings.map((l) => `warning: ${l}`));
+
+    const t = await run(w, { output: 'table' });
+    expect(t.exitCode).toBe(4);
+    expect(t.output).toContain(`21 checks: 8 ok, 0 warnings, 0 failed, 13 not run: exec forbidden (pods/exec get) in namespace ${NS}\n`);
+    expect(t.output).toContain('Could not check: 13 checks could not run; this is not a pass.');
+    expect(t.output).toMatch(/kubectl auth can-i get pods\/exec -n dnsman.*kubectl sts dns-check web -n dnsman --static-only/);
+    expect(t.output).not.toMatch(/exec-timeout/);
+    expect(t.output).toMatch(/\?\s+lookup-pod\s+web-0 -> web-0\.nginx\.dnsman\.svc\.cluster\.local\s+not run: forbidden: you may not get pods\/exec "web-0"/);
+  });
+
+  it('--static-only: no exec at all, the static checks decide (exit 0 when healthy, 1 when not)', async () => {
+    const r = await run({ ...healthyWorld(), fail: forbidden }, { staticOnly: true });
+    expect(r.exitCode).toBe(0);
+    expect(r.execs).toEqual([]);
+    expect(r.out).toMatchObject({ staticOnly: true, complete: true, probes: [], clusterDomain: null, warnings: [] });
+    expect(r.out!.summary).toMatchObject({ total: 8, passed: 8, notRun: 0 });
+    const t = await run(healthyWorld(), { staticOnly: true, output: 'table' });
+    expect(t.output).toMatch(/^StatefulSet dnsman\/web, Service nginx, static checks only \(--static-only\)\n/);
+    expect(t.output).toMatch(/8 checks: 8 ok, 0 warnings, 0 failed\n$/);
+    const bad = healthyWorld();
+    bad.pods[1] = pod(1, { ns: NS, ip: '10.0.0.2', ready: false });
+    expect((await run(bad, { staticOnly: true })).exitCode).toBe(1);
+    await expect(run(healthyWorld(), { staticOnly: true, from: 'web-0' })).rejects.toThrow(/--static-only runs no lookups: --from/);
+    await expect(run(healthyWorld(), { staticOnly: true, debugImage: 'busybox' })).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('a failure wins over "not run": exit 1, and the verdict still says what did not run', async () => {
+    const w = { ...healthyWorld(), fail: forbidden };
+    w.pods[1] = pod(1, { ns: NS, ip: '10.0.0.2', ready: false });
+    const r = await run(w, { output: 'table' });
+    expect(r.exitCode).toBe(1);
+    expect(r.output).toMatch(/1 failed, \d+ not run: exec forbidden/);
+    expect(r.output).toContain('Incomplete as well');
+  });
+
+  it('KWOK with no exec handler for the pods: "refused", with the kubectl exec line to try, not a longer timeout', async () => {
+    const r = await run({
+      ...healthyWorld(),
+      fail: (req) => ({ stdout: '', stderr: '', exitCode: -1, failure: `Internal error occurred: error executing command in container: no exec found for container "nginx" in pod "${NS}/${req.pod}"` }),
+    });
+    expect(r.exitCode).toBe(4);
+    expect(r.out!.notRunCauses).toEqual([expect.objectContaining({ cause: 'refused', label: 'exec refused by the API server, kubelet or container runtime', checks: 13 })]);
+    expect(r.out!.notRunCauses[0]!.fix).toMatch(/kubectl exec -n dnsman web-0 -- true/);
+    expect(r.out!.notRunCauses[0]!.fix).not.toMatch(/exec-timeout/);
+  });
+
+  it('timeouts: "not run: no answer in time", and only then the --exec-timeout hint', async () => {
+    const r = await run({ ...healthyWorld(), fail: (req) => (req.command[0] === 'sh' ? { stdout: '', stderr: '', exitCode: -1, timedOut: true, failure: 'no answer within 80000ms' } : undefined) }, { execTimeout: '20s' });
+    expect(r.exitCode).toBe(4);
+    expect(r.out!.notRunCauses).toEqual([expect.objectContaining({ cause: 'timeout', label: 'no answer in time', checks: 12 })]);
+    expect(r.out!.notRunCauses[0]!.fix).toMatch(/rerun with a longer --exec-timeout \(now 20s\)/);
+    expect(r.out!.checks.find((c) => c.kind === 'live' && c.status === 'not-run')!.reason).toBe('not run: pod web-0 gave no answer within 1m20s for 4 lookups');
+  });
+
+  it('one pod refuses, the others answer: only its lookups are not run (exit 4), the rest are judged', async () => {
+    const r = await run({ ...healthyWorld(), fail: (req) => (req.pod === 'web-1' ? httpError(FACTS('web-1'), 500, { message: 'error dialing backend: EOF' }) : undefined) });
+    expect(r.exitCode).toBe(4);
+    const live = r.out!.checks.filter((c) => c.kind === 'live');
+    expect(live.filter((c) => c.status === 'not-run').map((c) => c.probe)).toEqual(['web-1', 'web-1', 'web-1', 'web-1']);
+    expect(live.filter((c) => c.status === 'ok')).toHaveLength(8);
+    expect(r.out!.clusterDomain).toBe('cluster.local');
+  });
+
+  it('a container that does not exist (-c): "container missing", naming the containers', async () => {
+    const r = await run({ ...healthyWorld(), fail: (req) => httpError(FACTS(req.pod), 400, { message: `pod ${req.pod} is not running or has no container ${req.container}` }) }, { container: 'dns' });
+    expect(r.exitCode).toBe(4);
+    expect(r.out!.notRunCauses).toEqual([expect.objectContaining({ cause: 'container-missing' })]);
+    expect(r.out!.checks.find((c) => c.status === 'not-run')!.reason).toBe('not run: pod web-0 has no container dns (its containers: nginx)');
+  });
+
+  it('--from a pod that is not running: the lookups are not run (exit 4), the static checks still decide', async () => {
+    const w = healthyWorld();
+    const client = pod(0, { ns: NS, ip: '10.0.0.9' });
+    client.metadata.name = 'client-0';
+    client.metadata.ownerReferences = [];
+    client.status!.phase = 'Pending';
+    w.pods.push(client);
+    const r = await run(w, { from: 'client-0' });
+    expect(r.exitCode).toBe(4);
+    expect(r.execs).toEqual([]);
+    const c = r.out!.checks.find((x) => x.kind === 'live')!;
+    expect(c).toMatchObject({ check: 'lookups', status: 'not-run', cause: 'pod-not-running', reason: 'not run: pod client-0 is Pending: lookups need a Running pod' });
+    expect(c.fix).toMatch(/--from POD/);
+  });
+
+  it('no Ready pod to look up from: not run (exit 4), not a pass', async () => {
+    const w = healthyWorld();
+    w.service = service({ ns: NS, publishNotReadyAddresses: true });
+    w.pods = w.pods.map((_, i) => pod(i, { ns: NS, ip: `10.0.0.${i + 1}`, ready: false }));
+    const r = await run(w);
+    expect(r.exitCode).toBe(4);
+    expect(r.out!.checks.find((c) => c.check === 'lookups')).toMatchObject({ status: 'not-run', cause: 'pod-not-running' });
+    expect(r.out!.notRunCauses[0]!.label).toBe('no Ready pod to run lookups from');
+  });
+
+  it('EndpointSlices not readable (namespace Role without them): that check is skipped with a warning, the rest runs, exit 4', async () => {
+    const r = await run({ ...healthyWorld(), forbiddenLists: ['/endpointslices'] });
+    expect(r.exitCode).toBe(4);
+    expect(r.out!.checks.find((c) => c.check === 'endpointslice')).toMatchObject({ status: 'not-run', cause: 'forbidden' });
+    expect(r.out!.checks.filter((c) => c.kind === 'live').every((c) => c.status === 'ok')).toBe(true);
+    expect(r.out!.warnings).toEqual([`endpointslice check not run (EndpointSlices of Service nginx): forbidden: you may not list endpointslices.discovery.k8s.io in namespace "${NS}" (context "test")`]);
+    expect(r.deps.logs).toEqual([`warning: ${r.out!.warnings[0]}`]);
+  });
+
+  it('a healthy run carries complete: true, an empty warnings list and no not-run causes', async () => {
+    const r = await run(healthyWorld());
+    expect(r.out).toMatchObject({ complete: true, warnings: [], notRunCauses: [], staticOnly: false });
+    expect(r.out!.summary).toMatchObject({ total: 20, passed: 20, notRun: 0 });
+    expect(r.deps.logs).toEqual([]);
   });
 });
 

@@ -115,11 +115,33 @@ describe('evaluateLookup', () => {
     expect(evaluateLookup({ lookup: srvLookup, tool: 'nslookup', answer: ans({ srv: [srv(0, 81), srv(1, 81), srv(2, 81)] }) }, ctx()).status).toBe('fail');
     expect(evaluateLookup({ lookup: srvLookup, tool: 'nslookup', answer: ans({ status: 'notfound', detail: 'NXDOMAIN' }) }, ctx()).status).toBe('fail');
   });
-  it('errors fail; no tool is a warning that suggests --debug-image', () => {
+  it('errors fail; no tool is "not run" (never a pass) and suggests --debug-image', () => {
     expect(evaluateLookup({ lookup: podLookup, tool: 'nslookup', answer: ans({ status: 'error', detail: 'SERVFAIL' }) }, ctx()).status).toBe('fail');
-    const w = evaluateLookup({ lookup: podLookup, unavailable: 'no resolver tool (nslookup, getent, dig) in container nginx of web-0' }, ctx());
-    expect(w).toMatchObject({ status: 'warn' });
+    const detail = 'no resolver tool (nslookup, getent, dig) in container nginx of web-0';
+    const w = evaluateLookup({ lookup: podLookup, unavailable: detail, problem: { cause: 'binary-missing', pod: 'web-0', detail } }, ctx());
+    expect(w).toMatchObject({ status: 'not-run', cause: 'binary-missing', causeLabel: 'program not installed in the image' });
+    expect(w.reason).toBe(`not run: ${detail}`);
     expect(w.fix).toMatch(/--debug-image busybox/);
+    expect(w.fix).not.toMatch(/exec-timeout/);
+    // with --debug-image already given, the hint is about that image
+    const d = evaluateLookup({ lookup: podLookup, problem: { cause: 'binary-missing', pod: 'web-0', detail } }, { ...ctx(), debugImage: 'distroless' });
+    expect(d.fix).toMatch(/the debug image distroless has no nslookup/);
+  });
+  it('a lookup that did not run is "not run" with a hint chosen by its cause', () => {
+    const hint = (problem: Parameters<typeof evaluateLookup>[0]['problem']) => evaluateLookup({ lookup: podLookup, problem }, { ...ctx(), execTimeout: '5s' });
+    const forbidden = hint({ cause: 'forbidden', pod: 'web-0', detail: 'forbidden: you may not create pods/exec "web-0"', verb: 'create', resource: 'pods/exec', canI: ['kubectl auth can-i create pods/exec -n shop'] });
+    expect(forbidden).toMatchObject({ status: 'not-run', cause: 'forbidden', causeLabel: 'exec forbidden (pods/exec create) in namespace shop' });
+    expect(forbidden.fix).toMatch(/`kubectl auth can-i create pods\/exec -n shop`/);
+    expect(forbidden.fix).toMatch(/kubectl sts dns-check web -n shop --static-only/);
+    const timeout = hint({ cause: 'timeout', pod: 'web-0', detail: 'nslookup in pod web-0 gave no answer within 5s' });
+    expect(timeout.fix).toMatch(/rerun with a longer --exec-timeout \(now 5s\)/);
+    const refused = hint({ cause: 'refused', pod: 'web-0', detail: 'no exec found' });
+    expect(refused.fix).toMatch(/kubectl exec -n shop web-0 -- true/);
+    const notRunning = hint({ cause: 'pod-not-running', pod: 'web-0', detail: 'pod web-0 is Pending, not Running' });
+    expect(notRunning.fix).toMatch(/wait until web-0 is Running.*--from POD/);
+    const gone = hint({ cause: 'container-missing', pod: 'web-0', detail: 'pod web-0 has no container dns' });
+    expect(gone.fix).toMatch(/-c CONTAINER/);
+    for (const c of [forbidden, refused, notRunning, gone]) expect(c.fix).not.toMatch(/exec-timeout/);
   });
 });
 

@@ -9,6 +9,7 @@ import { palette } from '../../src/render/color.js';
 import { silentSpinner } from '../../src/render/spinner.js';
 import type { Pod, Secret, StatefulSet } from '../../src/core/types.js';
 import { CliError, UsageError } from '../../src/errors.js';
+import { httpError } from '../../src/kube/errors.js';
 import type { MongoStatusOutput } from '../../src/render/mongo.js';
 
 const dir = path.resolve(import.meta.dirname, '../fixtures/mongo');
@@ -58,6 +59,7 @@ function fakeKube(answer: ExecAnswer, o: { pods?: Pod[] } = {}) {
 
 function fakeDeps(kube: Kube, o: { abortAfterSleeps?: number } = {}) {
   const written: string[] = [];
+  const logged: string[] = [];
   const ac = new AbortController();
   let sleeps = 0;
   const deps: Deps = {
@@ -71,7 +73,7 @@ function fakeDeps(kube: Kube, o: { abortAfterSleeps?: number } = {}) {
       }
     },
     write: (t) => void written.push(t),
-    log: () => {},
+    log: (l) => void logged.push(l),
     spinner: async () => silentSpinner,
     confirm: async () => false,
     interactive: false,
@@ -79,7 +81,7 @@ function fakeDeps(kube: Kube, o: { abortAfterSleeps?: number } = {}) {
     color: palette(false),
     signal: ac.signal,
   };
-  return { deps, written };
+  return { deps, written, logged };
 }
 
 function args(extra: Partial<MongoStatusArgs & GlobalArgs> = {}): MongoStatusArgs & GlobalArgs {
@@ -140,11 +142,14 @@ describe('mongo-status command', () => {
     expect(r.exitCode).toBe(0);
   });
 
-  it('neither shell: a finding naming the container and -c', async () => {
+  it('neither shell: could not check (exit 4), naming the container and -c', async () => {
     const { kube } = fakeKube(missing);
     const r = await mongoStatusCommand.run!(args(), fakeDeps(kube).deps);
-    expect(r.exitCode).toBe(1);
-    expect(r.output).toContain('neither mongosh nor the legacy mongo shell is installed in container mongo of pod mongo-0; pick the container running mongod with -c');
+    expect(r.exitCode).toBe(4);
+    expect(r.output).toContain('neither mongosh nor the legacy mongo shell is installed in container mongo of pod mongo-0');
+    expect(r.output).toContain('pick the container running mongod with -c CONTAINER');
+    expect(r.output).toContain('Could not check: no member could be asked (program not installed in the image); this is not a pass.');
+    expect(r.output).not.toContain('No problems found');
   });
 
   it('sends the password from the Secret over stdin only, and an auth failure names user and database', async () => {
@@ -232,9 +237,120 @@ describe('mongo-status command', () => {
     await expect(mongoStatusCommand.run!(args({ passwordFromSecret: 'mongo-auth/nope' }), deps)).rejects.toThrow(/has no key "nope"/);
   });
 
-  it('no Ready pod: an error that says to pick one', async () => {
-    const { kube } = fakeKube(() => ok(''), { pods: [pod(0, false)] });
-    await expect(mongoStatusCommand.run!(args(), fakeDeps(kube).deps)).rejects.toThrow(/has no Ready pod to ask/);
+  it('no Ready pod: could not check (exit 4), saying to pick one; no pod at all likewise', async () => {
+    const { kube, calls } = fakeKube(() => ok(''), { pods: [pod(0, false)] });
+    const r = await mongoStatusCommand.run!(args(), fakeDeps(kube).deps);
+    expect(r.exitCode).toBe(4);
+    expect(calls).toEqual([]);
+    expect(r.output).toContain('statefulset prod/mongo has no Ready pod to ask (mongo-0 not Ready)');
+    expect(r.output).toContain('name one with --pod');
+    const none = await mongoStatusCommand.run!(args({ output: 'json' }), fakeDeps(fakeKube(() => ok(''), { pods: [] }).kube).deps);
+    expect(none.exitCode).toBe(4);
+    expect(JSON.parse(none.output)).toMatchObject({ complete: false, notAsked: [{ pod: null, reason: 'statefulset prod/mongo has no pods to ask' }] });
+  });
+});
+
+describe('mongo-status: a member that could not be asked is never a pass', () => {
+  const facts = (p: string) => ({ method: 'POST', path: `/api/v1/namespaces/prod/pods/${p}/exec`, server: 'https://fake', context: 'sa-reader' });
+  const kwokNoExec = (req: ExecRequest): ExecResult => ({
+    stdout: '',
+    stderr: '',
+    exitCode: -1,
+    failure: `Internal error occurred: error executing command in container: no exec found for container "mongo" in pod "prod/${req.pod}"`,
+  });
+
+  it('exec forbidden: could not check (exit 4), one attempt, the can-i line, a warning, complete false in json', async () => {
+    const { kube, calls } = fakeKube((req) => {
+      throw httpError(facts(req.pod), 403, undefined);
+    });
+    const { deps, logged } = fakeDeps(kube);
+    const r = await mongoStatusCommand.run!(args(), deps);
+    expect(r.exitCode).toBe(4);
+    expect(calls.map((c) => c.pod)).toEqual(['mongo-0']);
+    expect(r.output).toContain('StatefulSet prod/mongo: no member could be asked, replica set not read');
+    expect(r.output).toContain('Could not check: no member could be asked (exec forbidden (pods/exec create) in namespace prod); this is not a pass.');
+    expect(r.output).toContain('`kubectl auth can-i create pods/exec -n prod`');
+    expect(r.output).not.toMatch(/--timeout/);
+    expect(logged).toEqual(['warning: pod mongo-0 not asked: forbidden: you may not create pods/exec "mongo-0" in namespace "prod" (context "sa-reader")']);
+    const j = await mongoStatusCommand.run!(args({ output: 'json' }), fakeDeps(kube).deps);
+    const out = JSON.parse(j.output) as MongoStatusOutput;
+    expect(j.exitCode).toBe(4);
+    expect(out).toMatchObject({ complete: false, members: [], findings: [], views: [], warnings: [expect.stringContaining('pod mongo-0 not asked: forbidden')] });
+    expect(out.notAsked).toEqual([expect.objectContaining({ pod: 'mongo-0', cause: 'forbidden', label: 'exec forbidden (pods/exec create) in namespace prod' })]);
+  });
+
+  it('with a password: exec forbidden at the shell lookup is reported the same way', async () => {
+    const { kube, calls } = fakeKube((req) => {
+      throw httpError(facts(req.pod), 403, undefined);
+    });
+    const r = await mongoStatusCommand.run!(args({ passwordFromSecret: 'mongo-auth', output: 'json' }), fakeDeps(kube).deps);
+    expect(r.exitCode).toBe(4);
+    expect(calls).toHaveLength(1);
+    expect((JSON.parse(r.output) as MongoStatusOutput).notAsked[0]).toMatchObject({ cause: 'forbidden' });
+  });
+
+  it('exec refused in the first Ready pod: asks the next one; the answer is complete, the skipped pod is named', async () => {
+    const { kube, calls } = fakeKube((req) => (req.pod === 'mongo-0' ? kwokNoExec(req) : ok(fixture('e2e/healthy.json'))));
+    const { deps, logged } = fakeDeps(kube);
+    const r = await mongoStatusCommand.run!(args(), deps);
+    expect(calls.map((c) => c.pod)).toEqual(['mongo-0', 'mongo-1']);
+    expect(r.exitCode).toBe(0);
+    expect(r.output).toContain('No problems found.');
+    expect(r.output).toContain('Not asked (another Ready pod answered instead):');
+    expect(r.output).toContain('kubectl exec -n prod mongo-0 -- true');
+    expect(logged).toEqual([expect.stringMatching(/^warning: pod mongo-0 not asked: the node's runtime refused the exec into pod mongo-0 \(container mongo\): .*no exec found/)]);
+  });
+
+  it('exec refused in every pod: could not check (exit 4)', async () => {
+    const { kube, calls } = fakeKube(kwokNoExec);
+    const r = await mongoStatusCommand.run!(args({ output: 'json' }), fakeDeps(kube).deps);
+    expect(r.exitCode).toBe(4);
+    expect(calls.map((c) => c.pod)).toEqual(['mongo-0', 'mongo-1', 'mongo-2']);
+    expect((JSON.parse(r.output) as MongoStatusOutput).notAsked.map((n) => `${n.pod} ${n.cause}`)).toEqual(['mongo-0 refused', 'mongo-1 refused', 'mongo-2 refused']);
+  });
+
+  it('a shell that does not answer in time: not asked (timeout), and only then the --timeout hint', async () => {
+    const { kube } = fakeKube(() => ({ stdout: '', stderr: '', exitCode: -1, timedOut: true, failure: 'no answer within 30000ms' }));
+    const r = await mongoStatusCommand.run!(args({ output: 'json' }), fakeDeps(kube).deps);
+    expect(r.exitCode).toBe(4);
+    const n = (JSON.parse(r.output) as MongoStatusOutput).notAsked;
+    expect(n).toEqual([expect.objectContaining({ pod: 'mongo-0', cause: 'timeout', reason: 'mongosh in pod mongo-0 (container mongo) gave no answer within 30s' })]);
+    expect(n[0]!.fix).toMatch(/rerun with a longer --timeout/);
+  });
+
+  it('--each with a pod not running: partial (exit 4), naming the pod that was not asked', async () => {
+    const pending = pod(2, false);
+    pending.status!.phase = 'Pending';
+    const { kube, calls } = fakeKube(() => ok(fixture('e2e/healthy.json')), { pods: [pod(0), pod(1), pending] });
+    const r = await mongoStatusCommand.run!(args({ each: true }), fakeDeps(kube).deps);
+    expect(calls.map((c) => c.pod)).toEqual(['mongo-0', 'mongo-1']);
+    expect(r.exitCode).toBe(4);
+    expect(r.output).toContain('Partial: 1 pod not asked (pod not running); no problem found in what could be read, but this is not a pass.');
+    expect(r.output).toContain('pod mongo-2 is Pending, not Running');
+  });
+
+  it('--each: findings win over what was not asked (exit 1), and the count says it is incomplete', async () => {
+    const { kube } = fakeKube((req) => (req.pod === 'mongo-0' ? kwokNoExec(req) : ok(fixture('e2e/no-primary.json'))));
+    const r = await mongoStatusCommand.run!(args({ each: true }), fakeDeps(kube).deps);
+    expect(r.exitCode).toBe(1);
+    expect(r.output).toMatch(/problems? found \(incomplete: 1 pod not asked\):/);
+  });
+
+  it('--pod naming a pod whose container is not running: not asked (container missing), exit 4', async () => {
+    const { kube } = fakeKube((req) => {
+      throw httpError(facts(req.pod), 400, { message: `pod ${req.pod} is not running or has no container mongo` });
+    });
+    const r = await mongoStatusCommand.run!(args({ pod: 'mongo-1', output: 'json' }), fakeDeps(kube).deps);
+    expect(r.exitCode).toBe(4);
+    expect((JSON.parse(r.output) as MongoStatusOutput).notAsked).toEqual([expect.objectContaining({ pod: 'mongo-1', cause: 'container-missing' })]);
+  });
+
+  it('a healthy answer: complete, no warnings', async () => {
+    const { kube } = fakeKube(() => ok(fixture('e2e/healthy.json')));
+    const { deps, logged } = fakeDeps(kube);
+    const r = await mongoStatusCommand.run!(args({ output: 'json' }), deps);
+    expect(JSON.parse(r.output)).toMatchObject({ complete: true, notAsked: [], warnings: [] });
+    expect(logged).toEqual([]);
   });
 });
 

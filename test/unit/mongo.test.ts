@@ -69,6 +69,26 @@ describe('hosts and pods', () => {
   });
 });
 
+describe('analyzeMongo: pods that could not be asked', () => {
+  const forbidden = (pod: string): MongoView => ({ pod, container: 'mongo', notAsked: { cause: 'forbidden', pod, detail: `forbidden: you may not create pods/exec "${pod}"`, verb: 'create', resource: 'pods/exec', canI: [`kubectl auth can-i create pods/exec -n ${NS}`] } });
+  it('one pod answered in the default mode: complete; the skipped pod is listed', () => {
+    const r = analyzeMongo({ sts: sts(), pods: pods(3), namespace: NS, views: [forbidden('mongo-0'), probeView('e2e/healthy.json', 'mongo-1')], maxLagMs: 10_000 });
+    expect(r.complete).toBe(true);
+    expect(r.views.map((v) => v.pod)).toEqual(['mongo-1']);
+    expect(r.notAsked).toEqual([expect.objectContaining({ pod: 'mongo-0', cause: 'forbidden', label: `exec forbidden (pods/exec create) in namespace ${NS}` })]);
+    expect(r.findings).toEqual([]);
+  });
+  it('--each with one pod not asked, --pod not asked, nobody asked: incomplete, and no finding is made up', () => {
+    const each = analyzeMongo({ sts: sts(), pods: pods(3), namespace: NS, views: [probeView('e2e/healthy.json'), forbidden('mongo-1'), probeView('e2e/healthy.json', 'mongo-2')], maxLagMs: 10_000, mode: 'each' });
+    expect(each.complete).toBe(false);
+    expect(each.findings).toEqual([]);
+    expect(each.members).toHaveLength(3);
+    expect(analyzeMongo({ sts: sts(), pods: pods(3), namespace: NS, views: [forbidden('mongo-1')], maxLagMs: 10_000, mode: 'pod' }).complete).toBe(false);
+    const nobody = analyzeMongo({ sts: sts(), pods: [], namespace: NS, views: [], maxLagMs: 10_000, nobody: { label: 'the set has no pods', reason: 'no pods', fix: 'scale up' } });
+    expect(nobody).toMatchObject({ complete: false, members: [], findings: [], notAsked: [{ pod: null, label: 'the set has no pods' }] });
+  });
+});
+
 describe('analyzeMongo on in-cluster sets', () => {
   it('a healthy 3-member set: rows from the primary, no findings', () => {
     const r = analyzeMongo({ sts: sts(), pods: pods(3), namespace: NS, views: [probeView('e2e/healthy.json')], maxLagMs: 10_000 });
