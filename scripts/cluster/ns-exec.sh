@@ -53,7 +53,7 @@ ensure() {
   [ "${#FAILED[@]}" -eq 0 ] || log "ClusterExec not applied for ${FAILED[*]} (retrying; no ServiceAccount until then): $(head -n 5 <<<"$out")"
   [ "${#ok[@]}" -gt 0 ] || return 0
   # AlreadyExists is the normal case; a namespace that is being deleted refuses new objects.
-  out=$(for n in "${ok[@]}"; do sa_doc "$n"; done | k create -f - 2>&1 | grep -vE 'AlreadyExists|already exists|being terminated' || true)
+  out=$(for n in "${ok[@]}"; do sa_doc "$n"; done | k create -f - 2>&1 | grep -vE 'AlreadyExists|already exists|being terminated|^serviceaccount/default created$' || true)
   [ -z "$out" ] || log "$out"
   log "ready for exec: ${ok[*]}"
 }
