@@ -49,18 +49,9 @@ kubectl delete pv linuxea-1 linuxea-2 linuxea-3 linuxea-4 linuxea-5 example-pv e
 for pv in $(kubectl get pv -o name | grep -E 'linuxea-|example-pv' || true); do
   kubectl patch "$pv" --type=merge -p '{"metadata":{"finalizers":[]}}' >/dev/null 2>&1 || true
 done
+# Nothing more to set up for `kubectl exec` in it: the cluster's namespace reconciler
+# (scripts/cluster/ns-exec.sh) gives every namespace, whenever created, its KWOK ClusterExec.
 kubectl create namespace "$NS" >/dev/null
-kubectl apply -f - >/dev/null <<EXEC
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: ClusterExec
-metadata: {name: ns-$NS}
-spec:
-  selector: {matchNamespaces: [$NS]}
-  execs:
-  - local:
-      workDir: /tmp
-      envs: [{name: KSTS_POD_NAMESPACE, value: $NS}]
-EXEC
 
 say "seed workloads: web (headless Service nginx, 5 static PVs linuxea-1..5), mongo rs0, local-storage"
 kubectl apply -f $M/web-pvs.yaml >/dev/null

@@ -10,6 +10,8 @@ export default defineConfig({
   root,
   define: { __KSTS_VERSION__: JSON.stringify(pkg.version) },
   test: {
+    // The default summary counts skipped tests; this also lists each one skipped with a reason.
+    reporters: ['default', './test/helpers/skip-reasons-reporter.ts'],
     projects: [
       {
         extends: true,

@@ -29,7 +29,6 @@ const KINDS = {
   PersistentVolumeClaim: { prefix: '/api/v1', plural: 'persistentvolumeclaims' },
   Pod: { prefix: '/api/v1', plural: 'pods' },
   StatefulSet: { prefix: '/apis/apps/v1', plural: 'statefulsets' },
-  ClusterExec: { prefix: '/apis/kwok.x-k8s.io/v1alpha1', plural: 'clusterexecs', cluster: true },
 };
 
 export function collectionPath(kind, namespace) {
@@ -200,19 +199,6 @@ export async function createNamespaces(ctx, names, section, extra = []) {
     300,
   );
   return cleanup;
-}
-
-/** A KWOK ClusterExec telling pod execs in `ns` their namespace (as test/e2e/harness.ts makes it). */
-export function clusterExecFor(ns) {
-  return {
-    apiVersion: 'kwok.x-k8s.io/v1alpha1',
-    kind: 'ClusterExec',
-    metadata: { name: `ns-${ns}`, labels: { 'ksts-test-ns': ns } },
-    spec: {
-      selector: { matchNamespaces: [ns] },
-      execs: [{ local: { workDir: '/tmp', envs: [{ name: 'KSTS_POD_NAMESPACE', value: ns }] } }],
-    },
-  };
 }
 
 /** A short id that keeps this run's namespaces apart from an earlier run's still terminating. */

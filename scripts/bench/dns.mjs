@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import { cluster, clusterExecFor, createNamespaces, runId } from './cluster.mjs';
+import { cluster, createNamespaces, runId } from './cluster.mjs';
 import { fmtMs, fmtS, fmtX, median, row, runChecked, target, timeAsync, waitUntil } from './util.mjs';
 
 const REPLICAS = 50;
@@ -68,10 +68,10 @@ export async function dns({ root, bin }) {
   const ctx = cluster(root);
   const { kube, env } = ctx;
   const ns = `bench-dns-${runId}`;
-  const cleanup = await createNamespaces(ctx, [ns], 'dns', [['clusterexec', `ns-${ns}`]]);
+  // Its ClusterExec (exec in its pods) comes from the cluster's namespace reconciler, scripts/cluster/ns-exec.sh.
+  const cleanup = await createNamespaces(ctx, [ns], 'dns');
   const list = path.join(os.tmpdir(), `ksts-bench-dns-${runId}.txt`);
   try {
-    await kube.create(clusterExecFor(ns));
     await kube.createAll(manifests(root, ns));
     await waitUntil(
       `${REPLICAS} Ready pods of ${ns}/web`,

@@ -14,3 +14,14 @@ KUBECONFIG_OUT="$STATE_DIR/kubeconfig"
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }
+
+# Stops the namespace reconciler (ns-exec.sh) of this cluster, if it runs: its whole process group
+# (setsid made it a session leader), after checking that the recorded pid is still that script.
+stop_ns_exec() {
+  local pidf="$STATE_DIR/ns-exec.pid" pid
+  pid=$(cat "$pidf" 2>/dev/null || true)
+  if [ -n "$pid" ] && grep -qa 'ns-exec.sh' "/proc/$pid/cmdline" 2>/dev/null; then
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidf"
+}

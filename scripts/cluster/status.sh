@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run cluster:status — versions, build cache, and whether the cluster and CoreDNS are up.
+# npm run cluster:status — versions, build cache, and whether the cluster, its namespace reconciler and CoreDNS are up.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 log "versions: kubernetes $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, coredns $COREDNS_VERSION"
 if [ -x "$BIN_DIR/kube-apiserver" ] && [ -x "$BIN_DIR/etcd" ] && [ -x "$BIN_DIR/kwok" ] && [ -x "$BIN_DIR/coredns" ]; then
@@ -12,6 +12,13 @@ if [ -f "$KUBECONFIG_OUT" ] && kubectl --kubeconfig "$KUBECONFIG_OUT" get --raw 
   kubectl --kubeconfig "$KUBECONFIG_OUT" get nodes >&2
 else
   log "cluster $CLUSTER_NAME: not running"
+  exit 1
+fi
+pid=$(cat "$STATE_DIR/ns-exec.pid" 2>/dev/null || true)
+if [ -n "$pid" ] && grep -qa 'ns-exec.sh' "/proc/$pid/cmdline" 2>/dev/null; then
+  log "namespace reconciler (exec in every namespace): running (pid $pid, log $STATE_DIR/ns-exec.log)"
+else
+  log "namespace reconciler (exec in every namespace): not running; npm run cluster:up restarts it"
   exit 1
 fi
 if [ -f "$STATE_DIR/coredns.pid" ] && kill -0 "$(cat "$STATE_DIR/coredns.pid")" 2>/dev/null; then

@@ -60,6 +60,21 @@ COREFILE
   die "coredns did not answer for kubernetes.default.svc.cluster.local on port $port (log: $STATE_DIR/coredns.log)"
 }
 
+# The namespace reconciler (ns-exec.sh): a ClusterExec per namespace, then its default
+# ServiceAccount. Restarted here whenever it is not running (a reused cluster included).
+start_ns_exec() {
+  local pidf="$STATE_DIR/ns-exec.pid" pid
+  pid=$(cat "$pidf" 2>/dev/null || true)
+  if [ -n "$pid" ] && grep -qa 'ns-exec.sh' "/proc/$pid/cmdline" 2>/dev/null; then return 0; fi
+  cp "$CLUSTER_SCRIPTS/ns-exec.sh" "$STATE_DIR/ns-exec.sh"
+  # Its own session (setsid), so down.sh can stop it and its kubectl watch as one process group.
+  rm -f "$pidf"
+  setsid bash "$STATE_DIR/ns-exec.sh" "$KUBECONFIG_OUT" "$(command -v kubectl)" "$pidf" </dev/null >>"$STATE_DIR/ns-exec.log" 2>&1 &
+  for _ in $(seq 1 50); do [ -s "$pidf" ] && break; sleep 0.1; done
+  [ -s "$pidf" ] || { tail -n 20 "$STATE_DIR/ns-exec.log" >&2; die "the namespace reconciler did not start (log: $STATE_DIR/ns-exec.log)"; }
+  log "namespace reconciler running (pid $(cat "$pidf"), log $STATE_DIR/ns-exec.log)"
+}
+
 print_summary() {
   log "ready: $(kubectl --kubeconfig "$KUBECONFIG_OUT" get nodes --no-headers 2>/dev/null | wc -l) nodes"
   log "kubeconfig: $KUBECONFIG_OUT"
@@ -70,6 +85,12 @@ print_summary() {
 mkdir -p "$STATE_DIR"
 if healthy; then
   log "cluster $CLUSTER_NAME is already running; reusing it"
+  start_ns_exec
+  if ! grep -q 'serviceaccount-controller' "$STATE_DIR/kwok.yaml" 2>/dev/null; then
+    log "note: this cluster was started by an older cluster:up (its serviceaccount-controller runs), so a pod in a"
+    log "      namespace created from now on could be exec'd before its ClusterExec exists; to close that window:"
+    log "      npm run cluster:down && npm run cluster:up"
+  fi
   start_coredns
   print_summary
   exit 0
@@ -80,6 +101,7 @@ if [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
   rm -rf "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
 fi
 if [ -f "$STATE_DIR/coredns.pid" ]; then kill "$(cat "$STATE_DIR/coredns.pid")" 2>/dev/null || true; rm -f "$STATE_DIR/coredns.pid"; fi
+stop_ns_exec
 
 # The pod-side command wrappers are copied out of the clone, so a cluster outlives the checkout that started it.
 rm -rf "$STATE_DIR/pod-bin"
@@ -107,6 +129,8 @@ componentsPatches:
   envs: [{name: GOMEMLIMIT, value: 700MiB}]
 - name: kube-controller-manager
   envs: [{name: GOMEMLIMIT, value: 300MiB}]
+  # A namespace's default ServiceAccount comes from ns-exec.sh, after the namespace's ClusterExec.
+  extraArgs: [{key: controllers, value: "*,-serviceaccount-controller"}]
 - name: kube-scheduler
   envs: [{name: GOMEMLIMIT, value: 150MiB}]
 - name: kwok-controller
@@ -141,25 +165,17 @@ NODE
 done | "${KCTL[@]}" apply -f - >/dev/null
 
 # Pod exec runs the command locally (under pod-bin's wrappers), told its pod's namespace by a
-# ClusterExec per namespace (KWOK uses the first that matches, so none may match everything):
-# this one for "default"; the tests and the demo add one for each namespace they create.
-"${KCTL[@]}" apply -f - >/dev/null <<EXEC
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: ClusterExec
-metadata:
-  name: ns-default
-spec:
-  selector:
-    matchNamespaces: [default]
-  execs:
-  - local:
-      workDir: /tmp
-      envs: [{name: KSTS_POD_NAMESPACE, value: default}]
-EXEC
+# ClusterExec per namespace, which the namespace reconciler makes for every namespace, present and
+# future, before the namespace's default ServiceAccount (so before any pod can exist there).
+start_ns_exec
 
 "${KCTL[@]}" wait --for=condition=Ready node --all --timeout=120s >/dev/null ||
   die "the fake nodes did not become Ready (kwok-controller log: $KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs/kwok-controller.log)"
-"${KCTL[@]}" wait --for=jsonpath='{.metadata.name}'=default serviceaccount/default -n default --timeout=60s >/dev/null 2>&1 || true
+for i in $(seq 1 120); do
+  "${KCTL[@]}" -n default get serviceaccount default >/dev/null 2>&1 && break
+  [ "$i" -lt 120 ] || { tail -n 20 "$STATE_DIR/ns-exec.log" >&2; die "the namespace reconciler did not set up namespace default within 60s (log: $STATE_DIR/ns-exec.log)"; }
+  sleep 0.5
+done
 start_coredns
 log "control plane up in $(( $(date +%s) - start ))s"
 print_summary

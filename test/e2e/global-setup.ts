@@ -59,6 +59,8 @@ export default async function setup(project: TestProject) {
     // Keep the component logs of this run (dist/cluster-logs) for a failure post-mortem.
     const logs = path.join(path.dirname(kubeconfig), 'kwok', 'clusters', 'kubectl-sts', 'logs');
     if (fs.existsSync(logs)) fs.cpSync(logs, path.join(root, 'dist', 'cluster-logs'), { recursive: true });
+    const nsExecLog = path.join(path.dirname(kubeconfig), 'ns-exec.log');
+    if (fs.existsSync(nsExecLog)) fs.cpSync(nsExecLog, path.join(root, 'dist', 'cluster-logs', 'ns-exec.log'));
     if (process.env.CI === 'true' && !reused) await execa('bash', [path.join(root, 'scripts/cluster/down.sh')], { reject: false });
   };
 }

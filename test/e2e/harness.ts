@@ -64,26 +64,14 @@ export function fixture(name: string, transform?: (doc: Record<string, any>) => 
 
 let counter = 0;
 /**
- * Creates a fresh namespace (and the ClusterExec that tells pod execs in it their namespace) and
- * returns its name and a cleanup function that deletes both and everything cluster-scoped made for it.
+ * Creates a fresh namespace and returns its name and a cleanup function that deletes it and
+ * everything cluster-scoped made for it. On the KWOK cluster, exec into its pods needs nothing
+ * more: the cluster's namespace reconciler (scripts/cluster/ns-exec.sh) gives every namespace its
+ * ClusterExec before its default ServiceAccount.
  */
 export async function createNamespace(prefix: string): Promise<{ ns: string; cleanup: () => Promise<void> }> {
   const ns = `${prefix}-${process.pid % 10000}-${Date.now().toString(36).slice(-4)}${counter++}`;
   await kubectl(['create', 'namespace', ns]);
-  if (clusterKind === 'kwok') {
-    await apply(`apiVersion: kwok.x-k8s.io/v1alpha1
-kind: ClusterExec
-metadata:
-  name: ns-${ns}
-spec:
-  selector:
-    matchNamespaces: [${ns}]
-  execs:
-  - local:
-      workDir: /tmp
-      envs: [{name: KSTS_POD_NAMESPACE, value: ${ns}}]
-`);
-  }
   // The default ServiceAccount must exist before pods can be created in the namespace.
   await waitFor(async () => (await kubectl(['-n', ns, 'get', 'serviceaccount', 'default'], { allowFail: true })).exitCode === 0, 30_000);
   return {
@@ -91,7 +79,6 @@ spec:
     cleanup: async () => {
       await kubectl(['delete', 'namespace', ns, '--wait=false'], { allowFail: true });
       await kubectl(['delete', 'pv', '-l', `ksts-test-ns=${ns}`, '--wait=false'], { allowFail: true });
-      if (clusterKind === 'kwok') await kubectl(['delete', 'clusterexec', `ns-${ns}`], { allowFail: true });
     },
   };
 }
