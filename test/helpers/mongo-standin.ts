@@ -19,6 +19,8 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { BSON, Binary, type Document } from 'bson';
 
+let connectionIds = 100;
+
 const OP_REPLY = 1;
 const OP_QUERY = 2004;
 const OP_MSG = 2013;
@@ -37,6 +39,8 @@ export interface StandinCase {
   commands: Record<string, Document>;
   /** When set, every command but the handshake's needs SCRAM authentication as this user. */
   auth?: StandinUser;
+  /** Unit tests only: fixed SCRAM randomness, to check the exchange against RFC 7677's test vector. */
+  scramFixed?: { serverNonce: string; salt: Buffer; iterations: number };
 }
 
 export interface Standin {
@@ -62,7 +66,7 @@ interface Conversation {
   iterations: number;
 }
 
-interface ConnState {
+export interface ConnState {
   id: number;
   authenticated: boolean;
   conversation?: Conversation;
@@ -97,7 +101,12 @@ function payloadText(p: unknown): string {
   return String(p ?? '');
 }
 
-function handle(c: StandinCase, st: ConnState, cmd: Document, received: string[]): Document {
+export function newConnState(): ConnState {
+  return { id: connectionIds++, authenticated: false, timers: new Set() };
+}
+
+/** The reply to one command on one connection (exported for unit tests). */
+export function handle(c: StandinCase, st: ConnState, cmd: Document, received: string[] = []): Document {
   const name = Object.keys(cmd)[0] ?? '';
   const lower = name.toLowerCase();
   received.push(name);
@@ -152,9 +161,11 @@ function saslStart(c: StandinCase, st: ConnState, cmd: Document): Document {
   const db = String(cmd.$db ?? 'admin');
   // An unknown user gets a conversation too (random salt) and fails at the proof with the same
   // "Authentication failed." as a wrong password: mongod does not reveal which users exist.
-  const nonce = `${f.r ?? ''}${crypto.randomBytes(24).toString('base64')}`;
-  const salt = crypto.randomBytes(mechanism === 'SCRAM-SHA-256' ? 28 : 16);
-  const iterations = mechanism === 'SCRAM-SHA-256' ? 15000 : 10000;
+  const fixed = c.scramFixed;
+  const nonce = `${f.r ?? ''}${fixed?.serverNonce ?? crypto.randomBytes(24).toString('base64')}`;
+  const salt = fixed?.salt ?? crypto.randomBytes(mechanism === 'SCRAM-SHA-256' ? 28 : 16);
+  // mongod's defaults (scramIterationCount 10000, scramSHA256IterationCount 15000).
+  const iterations = fixed?.iterations ?? (mechanism === 'SCRAM-SHA-256' ? 15000 : 10000);
   const serverFirst = `r=${nonce},s=${salt.toString('base64')},i=${iterations}`;
   st.conversation = { mechanism, user: `${db}\u0000${user}`, clientFirstBare: bare, serverFirst, nonce, salt, iterations };
   return { conversationId: 1, done: false, payload: new Binary(Buffer.from(serverFirst, 'utf8')), ok: 1 };
@@ -243,15 +254,13 @@ function decode(msg: Buffer): { cmd: Document; reply: (d: Document) => Buffer; r
   throw new Error(`the stand-in does not speak opCode ${opCode}`);
 }
 
-let connectionIds = 100;
-
 /** Starts a stand-in for one case on 127.0.0.1 (a free port unless `port` is given). */
 export async function startStandin(c: StandinCase, port = 0): Promise<Standin> {
   const sockets = new Set<net.Socket>();
   const received: string[] = [];
   const server = net.createServer((sock) => {
     sockets.add(sock);
-    const st: ConnState = { id: connectionIds++, authenticated: false, timers: new Set() };
+    const st = newConnState();
     let buf = Buffer.alloc(0);
     sock.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
