@@ -7,7 +7,8 @@
  *   OP_MSG (every later command) answered with OP_MSG; no compression, no checksums.
  * - hello / isMaster / ismaster (awaitable hello: answered after maxAwaitTimeMS, like mongod),
  *   buildInfo, ping, getParameter, getCmdLineOpts, getLog, connectionStatus, endSessions,
- *   replSetGetStatus, replSetGetConfig — each from the case's documents; anything else gets
+ *   replSetGetStatus, replSetGetConfig — each from the case's documents; aggregate (an empty
+ *   cursor: the stand-in holds no collections); anything else gets
  *   mongod's CommandNotFound error ({ok: 0, errmsg: "no such command: 'x'", code: 59}).
  * - SCRAM-SHA-256 and SCRAM-SHA-1 (RFC 5802 / 7677, MongoDB's variant: SHA-1 hashes
  *   md5("user:mongo:password") first; `skipEmptyExchange`), with a server signature the driver
@@ -17,7 +18,7 @@
  */
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { BSON, Binary, type Document } from 'bson';
+import { BSON, Binary, Long, type Document } from 'bson';
 
 let connectionIds = 100;
 
@@ -110,6 +111,7 @@ export function handle(c: StandinCase, st: ConnState, cmd: Document, received: s
   const name = Object.keys(cmd)[0] ?? '';
   const lower = name.toLowerCase();
   received.push(name);
+  if (process.env.KSTS_STANDIN_DEBUG) console.error(`mongo stand-in <- ${JSON.stringify(cmd)}`);
   if (lower === 'hello' || lower === 'ismaster') {
     const reply: Document = { ...c.hello };
     if (lower === 'ismaster') {
@@ -138,6 +140,10 @@ export function handle(c: StandinCase, st: ConnState, cmd: Document, received: s
         authInfo: st.authenticated && c.auth ? { authenticatedUsers: [{ user: c.auth.user, db: c.auth.db }], authenticatedUserRoles: [{ role: 'clusterMonitor', db: 'admin' }] } : { authenticatedUsers: [], authenticatedUserRoles: [] },
         ok: 1,
       };
+    case 'aggregate':
+      // The stand-in holds no collections: an aggregate reads a collection that does not exist,
+      // which mongod answers with an empty cursor (mongosh's start-up asks admin.atlascli).
+      return { cursor: { firstBatch: [], id: Long.fromNumber(0), ns: `${String(cmd.$db ?? 'admin')}.${String(cmd.aggregate)}` }, ok: 1 };
     case 'saslstart':
       return saslStart(c, st, cmd);
     case 'saslcontinue':
