@@ -52,10 +52,13 @@ async function standin(name: CaseName, auth?: StandinUser): Promise<Standin> {
   return s;
 }
 
-/** Makes `pod`'s mongosh the real one, talking to the stand-in of `name`. */
+/**
+ * Makes `pod`'s mongosh the real one, talking to the stand-in of `name`. With a user, the wrapper
+ * also refuses (exit 99) any command line that contains the password: it must come over stdin.
+ */
 async function realShell(pod: string, name: CaseName, auth?: StandinUser): Promise<Standin> {
   const s = await standin(name, auth);
-  await setExec(pod, { KSTS_MONGO_PORT: String(s.port), KSTS_MONGOSH_JS: mongoshJs, KSTS_NODE: NODE });
+  await setExec(pod, { KSTS_MONGO_PORT: String(s.port), KSTS_MONGOSH_JS: mongoshJs, KSTS_NODE: NODE, ...(auth ? { KSTS_MONGO_PASSWORD: auth.password } : {}) });
   return s;
 }
 
