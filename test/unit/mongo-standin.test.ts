@@ -5,9 +5,9 @@
  */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { BSON, Binary, type Document } from 'bson';
+import { BSON, Binary, Long, type Document } from 'bson';
 import { handle, newConnState, startStandin, type StandinCase } from '../helpers/mongo-standin.js';
-import { standinCase } from '../fixtures/mongo/standin/cases.js';
+import { CASE_NAMES, standinCase } from '../fixtures/mongo/standin/cases.js';
 
 const text = (p: unknown) => Buffer.from((p as Binary).buffer.subarray(0, (p as Binary).position)).toString('utf8');
 const bin = (s: string) => new Binary(Buffer.from(s, 'utf8'));
@@ -79,6 +79,34 @@ describe('mongo stand-in: commands', () => {
       code: 94,
       codeName: 'NotYetInitialized',
     });
+  });
+});
+
+describe('mongo stand-in: the case documents', () => {
+  /** Paths of objects that look like a BSON Long flattened into a document ({low, high, unsigned}). */
+  function flattened(v: unknown, at = ''): string[] {
+    if (v === null || typeof v !== 'object' || v instanceof Date || v instanceof Long) return [];
+    if ('low' in v && 'high' in v) return [at];
+    return Object.entries(v).flatMap(([k, x]) => flattened(x, `${at}.${k}`));
+  }
+  it.each(CASE_NAMES)('%s: keeps BSON types through the edits (64-bit longs stay Long, no flattened copies)', (name) => {
+    const c = standinCase(name, 'ns1');
+    for (const [cmd, doc] of Object.entries(c.commands)) {
+      expect(flattened(BSON.deserialize(BSON.serialize(doc), { promoteLongs: false }), cmd)).toEqual([]);
+    }
+    expect(flattened(BSON.deserialize(BSON.serialize(c.hello), { promoteLongs: false }))).toEqual([]);
+  });
+  it('healthy: the arbiter turned secondary copies a secondary\'s optime and 64-bit pingMs; hosts are the pods\' stable names', () => {
+    const st = standinCase('healthy', 'ns1').commands.replSetGetStatus!;
+    const m = st.members as Document[];
+    expect(m.map((x) => `${x.name}/${x.stateStr}`)).toEqual([
+      'mongo-0.mongo-service.ns1.svc.cluster.local:27017/PRIMARY',
+      'mongo-1.mongo-service.ns1.svc.cluster.local:27017/SECONDARY',
+      'mongo-2.mongo-service.ns1.svc.cluster.local:27017/SECONDARY',
+    ]);
+    expect(m[2]!.pingMs).toBeInstanceOf(Long);
+    expect(st.term).toBeInstanceOf(Long);
+    expect(m[2]!.optime).toEqual(m[1]!.optime);
   });
 });
 
