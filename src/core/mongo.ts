@@ -304,6 +304,7 @@ export interface Finding {
 export interface ViewSummary {
   pod: string;
   shell?: 'mongosh' | 'mongo';
+  /** mongod's version (db.version() in the probe), not the shell's. */
   version?: string;
   /** The state this pod reports for itself. */
   selfState?: string;

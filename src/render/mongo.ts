@@ -105,7 +105,8 @@ function heartbeatCell(m: MemberRow): string {
 export function renderMongoStatus(r: MongoReport, o: { wide: boolean; color: Palette }): string {
   const c = o.color;
   const lines: string[] = [];
-  const asked = r.views.map((v) => `${v.pod}${v.shell ? ` (${v.shell}${v.version ? ` ${v.version}` : ''})` : ''}`).join(', ');
+  // The version is the server's (db.version()), not the shell's: say so.
+  const asked = r.views.map((v) => `${v.pod}${v.shell ? ` (${v.shell}${v.version ? `, mongod ${v.version}` : ''})` : ''}`).join(', ');
   lines.push(
     (!r.views.length ? `StatefulSet ${r.namespace}/${r.statefulSet}: no member could be asked, replica set not read` : `Replica set ${r.replicaSet ?? '<unknown>'} of StatefulSet ${r.namespace}/${r.statefulSet}`) +
       (r.primary ? `, primary ${r.primary}` : '') +
