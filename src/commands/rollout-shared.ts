@@ -43,6 +43,27 @@ export async function context(args: GlobalArgs & { name?: string | undefined }, 
   };
 }
 
+/**
+ * Asks the API server (SelfSubjectAccessReview) for every verb a change needs before its first
+ * write, so a missing one stops it with the forbidden error (verb, resource, namespace) and
+ * nothing half-done: a partition lowered but no right to watch its pods, a template restored but
+ * no right to delete the pods of the bad revision.
+ */
+export type Right = readonly [verb: 'patch' | 'delete' | 'list' | 'watch', resource: 'statefulsets' | 'pods'];
+
+export async function requireRights(ctx: Ctx, needs: readonly Right[]): Promise<void> {
+  const { requireAccess } = await import('../kube/access.js');
+  await requireAccess(
+    ctx.client,
+    needs.map(([verb, r]) => ({
+      verb,
+      resource: ctx.k.Resources[r],
+      namespace: ctx.ns,
+      ...(r === 'statefulsets' && verb !== 'list' && verb !== 'watch' ? { name: ctx.name } : {}),
+    })),
+  );
+}
+
 export function requestsSince(ctx: Ctx): number {
   return ctx.client.requestCount - ctx.startCount;
 }

@@ -588,7 +588,8 @@ export interface RevisionEntry {
   images: string[];
   isCurrent: boolean;
   isUpdate: boolean;
-  pods: string[];
+  /** The set's pods running this revision; null when the pods could not be read. */
+  pods: string[] | null;
   created?: string | undefined;
   template?: PodTemplateSpec | undefined;
 }
@@ -617,9 +618,9 @@ export function imagesOf(t: PodTemplateSpec | undefined): string[] {
   return [...(t.spec.initContainers ?? []), ...t.spec.containers].map((c) => `${c.name}=${c.image ?? ''}`);
 }
 
-export function history(sts: StatefulSet, revisions: ControllerRevision[], pods: Pod[]): RevisionEntry[] {
+export function history(sts: StatefulSet, revisions: ControllerRevision[], pods: Pod[] | undefined): RevisionEntry[] {
   const f = setFacts(sts);
-  const byOrd = podsOfSet(sts, pods);
+  const byOrd = podsOfSet(sts, pods ?? []);
   return ownedRevisions(sts, revisions).map((r) => {
     const t = templateOf(r);
     return {
@@ -629,7 +630,7 @@ export function history(sts: StatefulSet, revisions: ControllerRevision[], pods:
       images: imagesOf(t),
       isCurrent: r.metadata.name === f.currentRevision,
       isUpdate: r.metadata.name === f.updateRevision,
-      pods: [...byOrd.values()].filter((p) => p.metadata.labels?.[REVISION_LABEL] === r.metadata.name).map((p) => p.metadata.name),
+      pods: pods ? [...byOrd.values()].filter((p) => p.metadata.labels?.[REVISION_LABEL] === r.metadata.name).map((p) => p.metadata.name) : null,
       created: r.metadata.creationTimestamp,
       template: t,
     };

@@ -84,10 +84,15 @@ export interface RolloutHistoryOutput {
     images: string[];
     current: boolean;
     update: boolean;
-    pods: string[];
+    /** null: the pods could not be read. */
+    pods: string[] | null;
     created?: string | undefined;
     template?: PodTemplateSpec | undefined;
   }[];
+  /** False when the pods could not be read (which pods run which revision is unknown). */
+  complete: boolean;
+  /** One line per part skipped (a forbidden read), as written to stderr. Always present. */
+  warnings: string[];
 }
 
 export interface RolloutUndoOutput {
@@ -223,7 +228,7 @@ export function renderStatus(s: RolloutStatus, now: number, c: Palette): string 
 
 // ---------------------------------------------------------------- history
 
-export function historyOutput(namespace: string, name: string, entries: RevisionEntry[], withTemplate: boolean): RolloutHistoryOutput {
+export function historyOutput(namespace: string, name: string, entries: RevisionEntry[], withTemplate: boolean, warnings: string[] = []): RolloutHistoryOutput {
   return {
     kind: 'RolloutHistory',
     namespace,
@@ -239,6 +244,8 @@ export function historyOutput(namespace: string, name: string, entries: Revision
       created: e.created,
       ...(withTemplate ? { template: e.template } : {}),
     })),
+    complete: warnings.length === 0,
+    warnings,
   };
 }
 
@@ -247,7 +254,7 @@ export function renderHistory(name: string, entries: RevisionEntry[], now: numbe
     String(e.revision),
     e.name,
     [e.isCurrent ? 'current' : '', e.isUpdate ? 'update' : ''].filter(Boolean).join(',') || '-',
-    String(e.pods.length),
+    e.pods === null ? 'unknown' : String(e.pods.length),
     e.images.join(' '),
     age(e.created, now),
     e.changeCause || '<none>',
@@ -259,7 +266,7 @@ export function renderRevisionDetail(name: string, e: RevisionEntry): string {
   const head = [
     `statefulset.apps/${name} with revision #${e.revision} (${e.name})`,
     `  Role:         ${[e.isCurrent ? 'current' : '', e.isUpdate ? 'update' : ''].filter(Boolean).join(', ') || 'history'}`,
-    `  Pods:         ${e.pods.length ? e.pods.join(', ') : '<none>'}`,
+    `  Pods:         ${e.pods === null ? 'unknown (the pods could not be read)' : e.pods.length ? e.pods.join(', ') : '<none>'}`,
     `  Change-cause: ${e.changeCause || '<none>'}`,
     'Pod Template:',
   ];
