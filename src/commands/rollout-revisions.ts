@@ -172,7 +172,9 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
     ...out.diff.split('\n').filter((l) => /^[+-][^+-]/.test(l)).map((l) => `  ${l}`),
     ...(toDelete.length ? [`then delete the pods created from ${f.updateRevision}: ${toDelete.map((p) => `${p.name}${p.ready ? ' (Ready: it restarts)' : ' (not Ready)'}`).join(', ')}`] : []),
   ];
-  await requireRights(ctx, [['patch', 'statefulsets'], ...(toDelete.length ? ([['delete', 'pods']] as const) : [])]);
+  // The template patch is the first write (its own 403 stops everything); the pod deletes come
+  // after it, so their verb is asked first: never a template restored with no right to finish.
+  if (toDelete.length) await requireRights(ctx, [['delete', 'pods', toDelete[0]!.name]]);
   await confirmChange(deps, args.yes, `roll back ${ctx.name} to revision ${initial.to.revision}${toDelete.length ? ` and delete ${toDelete.length} pod(s)` : ''}`, lines);
   const r = await patchSet(ctx, (cur) => undoPatch(cur, revs, pods, args.toRevision), 'none', first);
   if (!r.after) {

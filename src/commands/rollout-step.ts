@@ -18,7 +18,6 @@ import type { RolloutStepOutput } from '../render/rollout.js';
 import type { CommandResult, GlobalArgs } from './command.js';
 import {
   confirmChange,
-  requireRights,
   context,
   formatDuration,
   isAbort,
@@ -88,9 +87,6 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
   if (mode === 'delete-pods') return runDeletePods(ctx, args, deps, { step, dry, timeoutMs, intervalMs });
 
   let sts: StatefulSet | undefined = await ctx.client.getNamed<StatefulSet>(ctx.stsPath);
-  if (dry !== 'client') {
-    await requireRights(ctx, [['patch', 'statefulsets'], ...(args.wait ? ([['list', 'pods'], ['watch', 'pods'], ['watch', 'statefulsets']] as const) : [])]);
-  }
   const from = setFacts(sts).partition;
   const out: RolloutStepOutput = {
     kind: 'RolloutStep',
@@ -320,7 +316,6 @@ async function runDeletePods(
     out.message = `would delete ${names.join(', ')} one at a time (highest ordinal first), waiting for each to return Ready on ${f.updateRevision}`;
     return finish(ExitCode.Ok);
   }
-  await requireRights(ctx, [['delete', 'pods'], ['list', 'pods'], ['watch', 'pods']]);
   await confirmChange(deps, args.yes, `delete ${names.length} pod(s) of ${ctx.name}`, [
     `Pods to delete, one at a time, each recreated from revision ${f.updateRevision}:`,
     ...plan.pods.map((p) => `  ${p.name} (revision ${p.revision || '<none>'})`),
