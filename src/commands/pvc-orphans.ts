@@ -21,6 +21,7 @@ import { parseDuration } from '../core/duration.js';
 import { closestNames } from '../core/names.js';
 import { renderStructured } from '../render/output.js';
 import {
+  PODS_GAP,
   findingsFooter,
   renderDeletionTable,
   renderFindingsTable,
@@ -133,7 +134,7 @@ async function fetchAll(kube: Kube, namespace: string | undefined): Promise<Fetc
   ]);
   const gaps: string[] = [];
   if (!statefulSets) gaps.push('StatefulSets could not be read');
-  if (!pods) gaps.push('pods could not be read');
+  if (!pods) gaps.push(PODS_GAP);
   if (!volumes) gaps.push('PersistentVolumes could not be read');
   return { statefulSets: statefulSets?.items, claims: claims.items, pods: pods?.items, volumes: volumes?.items, warnings, gaps };
 }

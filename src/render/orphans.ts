@@ -101,6 +101,9 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** The gap line pvc-orphans records when the pods could not be read (nothing is then known to be in use). */
+export const PODS_GAP = 'pods could not be read';
+
 /** The partial-result lines: what could not be read, and what that leaves undecided. */
 export function partialLines(s: OrphanSummary, gaps: string[]): string[] {
   if (!gaps.length) return [];
@@ -115,16 +118,21 @@ export function findingsFooter(out: PvcOrphansOutput, cleanupCommand: string, ga
   const s = out.summary;
   const where = out.namespace === null ? 'across all namespaces' : `in namespace ${out.namespace}`;
   const partial = partialLines(s, gaps);
+  const podsUnread = gaps.includes(PODS_GAP);
+  const checked = podsUnread
+    ? `${plural(s.claimsChecked, 'claim')} checked; which are in use by pods could not be checked`
+    : `${plural(s.claimsChecked, 'claim')} checked, ${s.inUse} in use by pods and left alone`;
   if (!out.findings.length) {
     if (partial.length) {
-      return `No orphaned StatefulSet claims found in what could be read ${where} (${plural(s.claimsChecked, 'claim')} checked, ${s.inUse} known in use by pods).\n${partial.join('\n')}\n`;
+      return `No orphaned StatefulSet claims found in what could be read ${where} (${checked}).\n${partial.join('\n')}\n`;
     }
     return `No orphaned StatefulSet claims or Released volumes ${where} (${plural(s.claimsChecked, 'claim')} checked, ${s.inUse} in use by pods).\n`;
   }
-  const found = [s.orphanedClaims ? plural(s.orphanedClaims, 'orphaned claim') : '', s.releasedVolumes ? plural(s.releasedVolumes, 'Released volume') : '']
+  const claimsWord = podsUnread ? 'candidate orphaned claim' : 'orphaned claim';
+  const found = [s.orphanedClaims ? plural(s.orphanedClaims, claimsWord) : '', s.releasedVolumes ? plural(s.releasedVolumes, 'Released volume') : '']
     .filter(Boolean)
     .join(' and ');
-  const lines = [`Found ${found} ${where} (${plural(s.claimsChecked, 'claim')} checked, ${s.inUse} in use by pods and left alone).`];
+  const lines = [`Found ${found} ${where} (${checked}).`];
   if (out.findings.some((f) => f.statefulSetGuessed)) lines.push('"?" marks a StatefulSet name guessed from the claim name: the set is gone.');
   if (out.findings.some((f) => f.reattach.onScaleUp)) lines.push('SCALE-UP: a scale-up to that many replicas mounts the old claim again, stale data included.');
   if (s.unconfirmed < out.findings.length) lines.push(`Delete them with: ${cleanupCommand}`);

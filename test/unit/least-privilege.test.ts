@@ -124,6 +124,8 @@ describe('pvc-orphans rendering of a partial result', () => {
     expect(f).toContain('PARTIAL: pods could not be read; PersistentVolumes could not be read (forbidden; see the warnings). This is not a clean bill of health.');
     expect(f).toContain('1 finding (unconfirmed) could not be checked against the pods: --delete removes none of them.');
     expect(f).not.toContain('Delete them with');
+    // Nothing is known to be in use when the pods could not be read: no "0 in use by pods".
+    expect(f).toContain('Found 1 candidate orphaned claim in namespace ns (3 claims checked; which are in use by pods could not be checked).');
   });
 
   it('no findings in what could be read is not "No orphaned ..." but a partial answer', () => {
