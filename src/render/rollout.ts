@@ -50,6 +50,10 @@ export interface RolloutStatusOutput {
   state: string;
   message: string;
   pods: RolloutPodOutput[];
+  /** False when the pods could not be read (state "unknown", counts from the set's status). */
+  complete: boolean;
+  /** One line per part skipped (a forbidden read), as written to stderr. Always present. */
+  warnings: string[];
 }
 
 export interface RolloutStepOutput {
@@ -122,7 +126,7 @@ export interface RolloutDiffOutput {
 
 // ---------------------------------------------------------------- status
 
-export function statusOutput(s: RolloutStatus): RolloutStatusOutput {
+export function statusOutput(s: RolloutStatus, warnings: string[] = []): RolloutStatusOutput {
   const f = s.facts;
   return {
     kind: 'RolloutStatus',
@@ -161,6 +165,8 @@ export function statusOutput(s: RolloutStatus): RolloutStatusOutput {
       created: p.created,
       condemned: p.condemned,
     })),
+    complete: s.podsKnown !== false && warnings.length === 0,
+    warnings,
   };
 }
 
@@ -184,9 +190,13 @@ export function renderStatusHeader(s: RolloutStatus, c: Palette): string {
   lines.push(`StatefulSet ${f.namespace}/${f.name}${flag}`);
   lines.push(`  Strategy:     ${strategyLine(f)}, ${f.podManagementPolicy}`);
   lines.push(`  Replicas:     ${f.replicas}, ordinals ${f.replicas ? `${f.start}..${f.start + f.replicas - 1}` : '-'}${f.start ? ` (start ${f.start})` : ''}${f.minReadySeconds ? `, minReadySeconds ${f.minReadySeconds}` : ''}`);
-  lines.push(
-    `  Pods:         ${s.counts.updated} updated, ${s.counts.ready} ready, ${s.counts.current} current${s.counts.other ? `, ${s.counts.other} other` : ''}${s.counts.missing ? `, ${s.counts.missing} missing` : ''}`,
-  );
+  if (s.podsKnown === false) {
+    lines.push(`  Pods:         unknown (could not be read); the controller's status says ${s.counts.updated} updated, ${s.counts.ready} ready, ${s.counts.current} current`);
+  } else {
+    lines.push(
+      `  Pods:         ${s.counts.updated} updated, ${s.counts.ready} ready, ${s.counts.current} current${s.counts.other ? `, ${s.counts.other} other` : ''}${s.counts.missing ? `, ${s.counts.missing} missing` : ''}`,
+    );
+  }
   const revs = f.currentRevision === f.updateRevision ? `${f.updateRevision || '<none>'} (current = update)` : `${f.currentRevision || '<none>'} (current) -> ${f.updateRevision || '<none>'} (update)`;
   lines.push(`  Revisions:    ${revs}`);
   lines.push(`  Generation:   observed ${f.observedGeneration} of ${f.generation}${f.observed ? '' : c.yellow(' (the controller has not seen the latest spec yet)')}`);
@@ -223,7 +233,8 @@ export const POD_HEADERS = ['ordinal', 'pod', 'revision', 'in-partition', 'ready
 
 export function renderStatus(s: RolloutStatus, now: number, c: Palette): string {
   const table = s.pods.length ? `\n${renderTable(POD_HEADERS, s.pods.map((p) => podRowCells(p, s.facts.name, now, c)))}` : '';
-  return renderStatusHeader(s, c) + table;
+  const partial = s.podsKnown === false ? '\nPARTIAL: the pods could not be read (forbidden; see the warning): where the rollout stands is unknown.\n' : '';
+  return renderStatusHeader(s, c) + table + partial;
 }
 
 // ---------------------------------------------------------------- history

@@ -569,3 +569,39 @@ describe('pvc-orphans -o name with the pods unreadable', () => {
     expect(r.exitCode).toBe(ExitCode.Incomplete);
   });
 });
+
+describe('rollout status without the pods', () => {
+  it("the set's facts and the controller's counts, labelled: state unknown, PARTIAL, warning, exit 4", async () => {
+    const { runStatus } = await import('../../src/commands/rollout-status.js');
+    const set = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'web', namespace: 'ns', uid: 'uid-web', generation: 2 },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, serviceName: 'web', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'i:2' }] } } },
+      status: { currentRevision: 'web-1', updateRevision: 'web-2', observedGeneration: 2, replicas: 3, readyReplicas: 3, updatedReplicas: 1, currentReplicas: 2 },
+    } as unknown as StatefulSet;
+    const client = {
+      requestCount: 0,
+      server: 'https://k',
+      context: 'tenant',
+      getNamed: async () => structuredClone(set),
+      list: async (path: string, q?: unknown) => {
+        throw forbidden('GET', path, q as never);
+      },
+    };
+    const kube = { client, namespace: 'ns', contextName: 'tenant', server: 'https://k' } as unknown as Kube;
+    const base = { name: 'web', watch: false, timeout: '0', allNamespaces: false, requestTimeout: '0', color: false, verbose: 0 };
+    const d = recordingDeps(kube, { now: NOW });
+    const r = await runStatus({ ...base, output: 'json' }, d.deps);
+    expect(r.exitCode).toBe(ExitCode.Incomplete);
+    const out = JSON.parse(r.output);
+    expect(out).toMatchObject({ state: 'unknown', complete: false, pods: [], counts: { updated: 1, ready: 3, current: 2 } });
+    expect(out.warnings).toHaveLength(1);
+    expect(d.logged).toEqual([`warning: ${out.warnings[0]}`]);
+    const t = await runStatus({ ...base, output: 'table' }, recordingDeps(kube, { now: NOW }).deps);
+    expect(t.exitCode).toBe(ExitCode.Incomplete);
+    expect(t.output).toContain("  Pods:         unknown (could not be read); the controller's status says 1 updated, 3 ready, 2 current");
+    expect(t.output).toContain('PARTIAL: the pods could not be read');
+    expect(t.output).not.toContain('complete');
+  });
+});
