@@ -48,7 +48,7 @@ async function identity(name: string, roles: string[], o: { drop?: (r: PolicyRul
       .filter((r) => readme.get(r)?.kind === kind)
       .flatMap(rulesOf)
       .map((r) => (o.drop ? o.drop(structuredClone(r)) : r))
-      .filter((r): r is PolicyRule => Boolean(r && r.verbs.length));
+      .filter((r): r is PolicyRule => Boolean(r && r.verbs.length && r.resources.length));
   for (const r of roles) rulesOf(r);
   const id = await createScopedIdentity(ns, { name, rules: pick('Role'), clusterRules: pick('ClusterRole') });
   identities.push(id);
@@ -139,6 +139,26 @@ describe('pvc-orphans with the README rules', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('forbidden: you may not list persistentvolumeclaims across all namespaces');
     expect(r.stderr).toContain('use -n NAMESPACE');
+  });
+
+  it('a Role without pods (not the README one): only unconfirmed candidates, exit 4, -o name empty, --delete removes nothing', async () => {
+    const id = await identity('orphans-nopods', ['kubectl-sts-pvc-orphans-read'], {
+      drop: (r) => ({ ...r, resources: r.resources.filter((x) => x !== 'pods') }),
+    });
+    const r = await as(id, ['pvc-orphans', '-o', 'json']);
+    expect(r.exitCode, r.stderr).toBe(4);
+    const out = JSON.parse(r.stdout) as PvcOrphansOutput;
+    expect(out.findings.map((f) => [f.name, f.confirmed])).toEqual([['www-web-2', false]]);
+    expect(out.warnings.some((w) => w.includes(`forbidden: you may not list pods in namespace "${ns}"`))).toBe(true);
+    expect((await as(id, ['pvc-orphans', '-o', 'name'])).stdout).toBe('');
+    // Even with the right to delete, a claim no pod is known not to mount is never deleted.
+    const del = await identity('orphans-nopods-del', ['kubectl-sts-pvc-orphans-delete'], {
+      drop: (r) => ({ ...r, resources: r.resources.filter((x) => x !== 'pods') }),
+    });
+    const d = await as(del, ['pvc-orphans', '--delete', '--yes']);
+    expect(d.exitCode).toBe(1);
+    expect(d.stdout).toContain('1 candidate not deleted');
+    expect(await claimExists('www-web-2')).toBe(true);
   });
 
   it('read Role + the volumes ClusterRole: complete, no warnings, the reclaim policy known', async () => {
