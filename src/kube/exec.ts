@@ -85,7 +85,15 @@ export function makeExec(kc: KubeConfig, server: string, context: string): ExecF
           const m = /Unexpected server response: (\d+)/.exec(String((e as { message?: string })?.message ?? e));
           if (m) {
             const code = Number(m[1]);
-            reject(httpError(facts, code, code === 400 ? { message: `pod ${req.pod} is not running or has no container ${req.container ?? ''}`.trim() } : undefined));
+            const body =
+              code === 400
+                ? { message: `pod ${req.pod} is not running or has no container ${req.container ?? ''}`.trim() }
+                : code === 403
+                  ? // The exec is a websocket upgrade of a GET: the API server checks both verbs, and the
+                    // answer does not say which one is missing (seen on v1.36 with either one alone).
+                    { message: 'an exec needs both "create" and "get" on pods/exec (check both with kubectl auth can-i)' }
+                  : undefined;
+            reject(httpError(facts, code, body));
           } else {
             reject(transportError(facts, (e as { error?: unknown })?.error ?? e, req.timeoutMs));
           }
