@@ -92,6 +92,7 @@ export async function runDiff(args: DiffArgs & GlobalArgs, deps: Deps): Promise<
     to: { revision: pair.to.revision, name: pair.to.metadata.name },
     changed: text !== '',
     diff: text,
+    warnings: [],
   };
   if (isStructured(args.output)) return { output: renderStructured(out, args.output as 'json' | 'yaml'), exitCode: ExitCode.Ok };
   if (!text) {
@@ -133,6 +134,7 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
     message: '',
     diff: '',
     requests: 0,
+    warnings: [],
   };
   const finish = (extra: string[] = []): CommandResult => {
     out.requests = requestsSince(ctx);

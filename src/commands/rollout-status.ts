@@ -125,6 +125,8 @@ export interface RolloutHoldOutput {
   message: string;
   notes: string[];
   requests: number;
+  /** Always present; empty (hold reads nothing optional). */
+  warnings: string[];
 }
 
 export async function runHold(args: HoldArgs & GlobalArgs, deps: Deps): Promise<CommandResult> {
@@ -182,6 +184,7 @@ export async function runHold(args: HoldArgs & GlobalArgs, deps: Deps): Promise<
     message: '',
     notes,
     requests: 0,
+    warnings: [],
   };
   const imageText = images.map((i) => `${i.container}: ${i.from} -> ${i.to}`).join(', ');
   if (out.result === 'noop') out.message = `statefulset.apps/${ctx.name} already held (partition ${f.partition} >= replicas ${f.replicas}); nothing changed`;

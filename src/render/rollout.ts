@@ -75,6 +75,8 @@ export interface RolloutStepOutput {
   /** API requests this command sent (watches count once each). */
   requests: number;
   status?: RolloutStatusOutput | undefined;
+  /** Parts skipped for lack of rights (a forbidden read); always present (this form needs none optional, so empty). */
+  warnings: string[];
 }
 
 export interface RolloutHistoryOutput {
@@ -112,6 +114,8 @@ export interface RolloutUndoOutput {
   message: string;
   diff: string;
   requests: number;
+  /** Parts skipped for lack of rights (a forbidden read); always present (this form needs none optional, so empty). */
+  warnings: string[];
 }
 
 export interface RolloutDiffOutput {
@@ -122,6 +126,8 @@ export interface RolloutDiffOutput {
   to: { revision: number; name: string };
   changed: boolean;
   diff: string;
+  /** Parts skipped for lack of rights (a forbidden read); always present (this form needs none optional, so empty). */
+  warnings: string[];
 }
 
 // ---------------------------------------------------------------- status
