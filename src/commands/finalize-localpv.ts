@@ -11,7 +11,9 @@ import { defineCommand, type CommandResult, type GlobalArgs } from './command.js
 import { parseDryRun } from './flags.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
-import { AbortedError, CliError, ExitCode, UsageError, isConflict, isNotFound } from '../errors.js';
+import { AbortedError, CliError, ExitCode, UsageError, checkExitCode, isConflict, isForbidden, isNotFound } from '../errors.js';
+import { newWarnings, readOptional, type Warnings } from '../kube/optional.js';
+import type { ResourceType } from '../kube/resources.js';
 import type { LabelSelector, Node, PersistentVolume, PersistentVolumeClaim, Pod } from '../core/types.js';
 import { parseSelector } from '../core/labels.js';
 import { closestNames } from '../core/names.js';
@@ -21,6 +23,7 @@ import {
   keyOf,
   planFinalize,
   stillAllowed,
+  volumesInScope,
   type Diagnosis,
   type FinalizeInputs,
   type PlanItem,
@@ -71,15 +74,97 @@ export function parseTargets(names: string[]): { pvs: string[]; claims: string[]
   return { pvs: [...new Set(pvs)], claims: [...new Set(claims)] };
 }
 
-async function readCluster(kube: Kube): Promise<FinalizeInputs> {
+interface Read {
+  inputs: FinalizeInputs;
+  warnings: Warnings;
+  /** Parts of the scope that could not be looked at at all (the volume sweep, the claim sweep). */
+  gaps: string[];
+}
+
+/**
+ * A namespaced resource in the namespaces the diagnosis needs: one cluster-wide LIST (what an
+ * admin gets: the same cost whatever the number of namespaces), and when that is forbidden one
+ * LIST per needed namespace. What stays unreadable is skipped with a warning; `readIn` then says
+ * where the items are known.
+ */
+async function readSpread<T>(
+  kube: Kube,
+  r: ResourceType,
+  o: { needed: string[]; all: boolean; required: string[]; warnings: Warnings; what: string; gaps: string[] },
+): Promise<{ items: T[]; readIn?: string[] }> {
+  const { resourcePath } = await import('../kube/resources.js');
+  if (!o.all && o.needed.length === 0) return { items: [] };
+  try {
+    return { items: (await kube.client.list<T>(resourcePath(r))).items };
+  } catch (e) {
+    if (!isForbidden(e)) throw e;
+    if (o.all) {
+      o.warnings.lines.push(`${o.what} across all namespaces skipped (to check one namespace you may read, use -n NAMESPACE): ${(e as Error).message}`);
+      o.gaps.push(`${o.what} across all namespaces could not be listed`);
+    }
+  }
+  const lists = await Promise.all(
+    o.needed.filter((ns) => ns !== '').map(async (ns) => {
+      const read = () => kube.client.list<T>(resourcePath(r, { namespace: ns }));
+      // Objects named on the command line are not skipped: their namespace must be readable.
+      const l = o.required.includes(ns) ? await read() : await readOptional(read, o.warnings, `${o.what} in namespace ${ns} skipped`);
+      return { ns, items: l?.items };
+    }),
+  );
+  return { items: lists.flatMap((l) => l.items ?? []), readIn: lists.filter((l) => l.items).map((l) => l.ns) };
+}
+
+/**
+ * Reads what the diagnosis needs, and only that: the PVs; the claims and pods of the namespaces
+ * their claims live in (and of the -n namespace with --claims); the nodes when something stuck
+ * was found. A namespace-scoped identity reads what it may: the rest is skipped with a warning
+ * and every verdict that depends on it is "unknown".
+ */
+async function readCluster(kube: Kube, scope: Scope): Promise<Read> {
   const { Resources, resourcePath } = await import('../kube/resources.js');
-  const [pvs, pvcs, pods, nodes] = await Promise.all([
-    kube.client.list<PersistentVolume>(resourcePath(Resources.persistentvolumes)),
-    kube.client.list<PersistentVolumeClaim>(resourcePath(Resources.persistentvolumeclaims)),
-    kube.client.list<Pod>(resourcePath(Resources.pods)),
-    kube.client.list<Node>(resourcePath(Resources.nodes)),
+  const warnings = newWarnings();
+  const gaps: string[] = [];
+  const listPvs = () => kube.client.list<PersistentVolume>(resourcePath(Resources.persistentvolumes));
+  const pvList = scope.pvNames.length
+    ? await listPvs()
+    : await readOptional(listPvs, warnings, 'PersistentVolume checks skipped (PersistentVolumes are cluster-scoped): stuck volumes cannot be looked for');
+  if (!pvList) gaps.push('PersistentVolumes could not be read');
+  const pvs = pvList?.items ?? [];
+
+  const volumeScope = { allTypes: scope.allTypes, names: scope.pvNames, onlyNamed: scope.onlyNamed, ...(scope.selector ? { selector: scope.selector } : {}) };
+  const stuck = volumesInScope(pvs, volumeScope);
+  const needed = new Set<string>();
+  for (const pv of stuck) if (pv.spec.claimRef?.name) needed.add(pv.spec.claimRef.namespace ?? '');
+  const all = scope.claims && scope.claimNamespace === undefined;
+  if (scope.claims && scope.claimNamespace !== undefined) needed.add(scope.claimNamespace);
+  const required = scope.claimNames.length && scope.claimNamespace !== undefined ? [scope.claimNamespace] : [];
+  const common = { needed: [...needed].sort(), all, required, warnings, gaps };
+  const [pvcs, pods] = await Promise.all([
+    readSpread<PersistentVolumeClaim>(kube, Resources.persistentvolumeclaims, { ...common, what: 'claim checks' }),
+    readSpread<Pod>(kube, Resources.pods, { ...common, what: 'pod checks' }),
   ]);
-  return { pvs: pvs.items, pvcs: pvcs.items, pods: pods.items, nodes: nodes.items };
+  if (scope.claims && scope.claimNamespace !== undefined && pvcs.readIn && !pvcs.readIn.includes(scope.claimNamespace)) {
+    gaps.push(`the claims in namespace ${scope.claimNamespace} could not be read`);
+  }
+
+  const stuckClaims = pvcs.items.some((c) => c.metadata.deletionTimestamp);
+  let nodes: Node[] = [];
+  let nodesUnread = false;
+  if (stuck.length || (scope.claims && stuckClaims)) {
+    const l = await readOptional(
+      () => kube.client.list<Node>(resourcePath(Resources.nodes)),
+      warnings,
+      'node checks skipped (nodes are cluster-scoped): whether the node of a local volume or of a pod still exists is unknown',
+    );
+    nodes = l?.items ?? [];
+    nodesUnread = !l;
+  }
+  const inputs: FinalizeInputs = { pvs, pvcs: pvcs.items, pods: pods.items, nodes };
+  if (!pvList) inputs.pvsUnread = true;
+  if (nodesUnread) inputs.nodesUnread = true;
+  if (pvcs.readIn) inputs.claimsReadIn = pvcs.readIn;
+  if (pods.readIn) inputs.podsReadIn = pods.readIn;
+  return { inputs, warnings, gaps };
 }
 
 interface Scope {
@@ -168,7 +253,7 @@ async function finalizeOne(
       if (!isConflict(e)) return makeAction(d, 'failed', (e as Error).message, attempt);
       if (attempt >= MAX_ATTEMPTS) return makeAction(d, 'failed', `it kept changing while being finalized (${attempt} conflicts); run the command again`, attempt);
       // It changed since it was read: read everything again and decide afresh.
-      const fresh = diagnoseAll(await readCluster(kube), { ...o.scope, onlyNamed: false }, o.now());
+      const fresh = diagnoseAll((await readCluster(kube, o.scope)).inputs, { ...o.scope, onlyNamed: false }, o.now());
       const again = [...fresh.volumes, ...fresh.claims].find((x) => keyOf(x) === keyOf(d));
       if (!again || again.finalizers.length === 0) {
         return makeAction(d, 'gone', 'its finalizers were removed by their controllers meanwhile', attempt);
@@ -222,24 +307,29 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
   };
   const spinner = await deps.spinner();
   spinner.start('Reading PersistentVolumes, claims, pods and nodes');
-  let inputs: FinalizeInputs;
+  let read: Read;
   try {
-    inputs = await readCluster(kube);
+    read = await readCluster(kube, scope);
   } finally {
     spinner.stop();
   }
+  const inputs = read.inputs;
+  for (const w of read.warnings.lines) deps.log(`warning: ${w}`);
   checkNamed(inputs, scope);
   const { volumes, claims: claimDiags } = diagnoseAll(inputs, scope, deps.now());
   const all = [...volumes, ...claimDiags];
+  const complete = read.gaps.length === 0 && all.every((d) => !d.undetermined?.length);
   const c = deps.color;
   const structured = isStructured(args.output);
 
   // The diagnosis.
   let head = '';
-  if (all.length === 0) head += renderNothingStuck(args.allTypes, claims);
+  const noPvs = 'The PersistentVolumes could not be read: stuck volumes were not looked for.\n';
+  if (all.length === 0 && inputs.pvsUnread) head += noPvs + (claims ? 'No PersistentVolumeClaim that could be read is stuck Terminating.\n' : '');
+  else if (all.length === 0) head += renderNothingStuck(args.allTypes, claims);
   else {
     if (volumes.length) head += renderVolumeTable(volumes, c);
-    else head += renderNothingStuck(args.allTypes, false);
+    else head += inputs.pvsUnread ? noPvs : renderNothingStuck(args.allTypes, false);
     if (claimDiags.length) head += `\n${renderClaimTable(claimDiags, c)}`;
     else if (claims) head += '\nNo PersistentVolumeClaim in scope is stuck Terminating.\n';
     for (const d of all) head += `\n${renderDetails(d, c)}`;
@@ -257,6 +347,20 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
     } else if (plan.length === 0) {
       head += args.allSafe ? '\nNothing is safe to finalize with --all-safe.\n' : '\nNothing to finalize.\n';
     }
+  }
+
+  // Every verb the change needs, asked before the first patch: a missing one stops it whole.
+  if (toFinalize.length && dryRun !== 'client') {
+    const { Resources } = await import('../kube/resources.js');
+    const { requireAccess } = await import('../kube/access.js');
+    await requireAccess(
+      kube.client,
+      toFinalize.map((p) =>
+        p.diagnosis.kind === 'PersistentVolume'
+          ? { verb: 'patch' as const, resource: Resources.persistentvolumes, name: p.diagnosis.name }
+          : { verb: 'patch' as const, resource: Resources.persistentvolumeclaims, namespace: p.diagnosis.namespace, name: p.diagnosis.name },
+      ),
+    );
   }
 
   // Confirmation: shown the diffs first (table output), and asked with the exact list.
@@ -290,7 +394,7 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
   );
   const remaining = all.filter((d) => !cleared.has(keyOf(d))).length;
   const failed = actions.some((a) => a.result === 'failed' || a.result === 'refused' || a.result === 'not-confirmed');
-  const exitCode = remaining > 0 || failed ? ExitCode.Problems : ExitCode.Ok;
+  const exitCode = checkExitCode(remaining > 0 || failed, !complete);
 
   if (structured) {
     const out: FinalizeOutput = {
@@ -299,6 +403,8 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
       actions,
       ...(dryRun !== 'none' ? { dryRun } : {}),
       remaining,
+      complete,
+      warnings: read.warnings.lines,
     };
     return { output: renderStructured(out, args.output as 'json' | 'yaml'), exitCode };
   }
@@ -314,6 +420,12 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
     for (const a of actions) tail += renderAction(a, c);
   }
   if (remaining > 0) tail += `\n${remaining} object${remaining > 1 ? 's' : ''} still stuck Terminating.\n`;
+  if (!complete) {
+    const unknown = all.filter((d) => d.verdict === 'unknown').length;
+    const parts = [...read.gaps, ...(unknown ? [`${unknown} object${unknown > 1 ? 's have' : ' has'} an unknown verdict`] : [])];
+    if (!parts.length) parts.push('some details could not be checked');
+    tail += `\nPARTIAL: ${parts.join('; ')} (forbidden; see the warnings). This is not a clean bill of health.\n`;
+  }
   return { output: streamed ? tail : head + tail, exitCode };
 }
 

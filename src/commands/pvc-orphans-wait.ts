@@ -12,6 +12,7 @@ import type { KubeObject, Pod } from '../core/types.js';
 import { holdersOf, pendingDeletions, type DeleteTarget } from '../core/orphans-delete.js';
 import { formatDuration } from '../core/duration.js';
 import type { DeleteOutcome } from '../render/orphans.js';
+import { isForbidden } from '../errors.js';
 
 type Snap = { claims: Map<string, KubeObject>; volumes: Map<string, KubeObject> };
 
@@ -26,16 +27,17 @@ function targetOf(r: DeleteOutcome, targets: DeleteTarget[]): DeleteTarget | und
 export async function waitUntilGone(kube: Kube, deps: Deps, results: DeleteOutcome[], targets: DeleteTarget[], o: { timeoutMs: number; wait: boolean; responses: Map<DeleteOutcome, KubeObject | undefined> }): Promise<void> {
   const deleted = results.filter((r) => r.status === 'deleted').map((r) => ({ r, kind: r.kind, namespace: r.namespace, name: r.name, uid: targetOf(r, targets)?.uid ?? '' }));
   if (!deleted.length) return;
-  if (!o.wait) {
+  /** Without a wait, the delete responses are all there is: one still carrying finalizers is not gone. */
+  const fromResponses = (why: string) => {
     for (const d of deleted) {
       const resp = o.responses.get(d.r);
       if (resp?.metadata?.finalizers?.length) {
         d.r.status = 'terminating';
-        d.r.detail = `delete accepted, not waited for (--wait=false); ${holdersOf(resp, d.kind, [])}`;
+        d.r.detail = `delete accepted, ${why}; ${holdersOf(resp, d.kind, [])}`;
       }
     }
-    return;
-  }
+  };
+  if (!o.wait) return fromResponses('not waited for (--wait=false)');
   const { Resources, resourcePath, observe, WaitTimeoutError } = await import('../kube/index.js');
   const claimNamespaces = [...new Set(deleted.filter((d) => d.kind === 'PersistentVolumeClaim').map((d) => d.namespace))];
   const sources: Record<string, Source> = {};
@@ -61,6 +63,11 @@ export async function waitUntilGone(kube: Kube, deps: Deps, results: DeleteOutco
     );
     return;
   } catch (e) {
+    if (isForbidden(e)) {
+      // May delete but not list/watch: the deletes stand; say the wait could not be made.
+      deps.log(`warning: could not wait for the deletions to finish: ${(e as Error).message}`);
+      return fromResponses('not waited for (list/watch forbidden)');
+    }
     if (!(e instanceof WaitTimeoutError)) throw e;
   } finally {
     spinner.stop();

@@ -12,7 +12,8 @@ import { durationFlag, parseDryRun } from './flags.js';
 import { waitUntilGone } from './pvc-orphans-wait.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
-import { AbortedError, CliError, ExitCode, UsageError, isConflict, isNotFound } from '../errors.js';
+import { AbortedError, CliError, ExitCode, KubeApiError, UsageError, checkExitCode, isConflict, isForbidden, isNotFound } from '../errors.js';
+import { newWarnings, readOptional, type Warnings } from '../kube/optional.js';
 import type { KubeObject, LabelSelector, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../core/types.js';
 import { detectOrphans, type OrphanFinding, type OrphanResult } from '../core/orphans.js';
 import { confirmationText, planDeletion, recheckClaim, shortKind, type DeleteTarget } from '../core/orphans-delete.js';
@@ -21,6 +22,7 @@ import { parseDuration } from '../core/duration.js';
 import { closestNames } from '../core/names.js';
 import { renderStructured } from '../render/output.js';
 import {
+  PODS_GAP,
   findingsFooter,
   renderDeletionTable,
   renderFindingsTable,
@@ -84,26 +86,61 @@ function validate(args: PvcOrphansArgs & GlobalArgs): Validated {
 }
 
 interface Fetched {
-  statefulSets: StatefulSet[];
+  /** undefined: forbidden (skipped, with a warning). */
+  statefulSets: StatefulSet[] | undefined;
   claims: PersistentVolumeClaim[];
-  pods: Pod[];
-  volumes: PersistentVolume[];
+  pods: Pod[] | undefined;
+  volumes: PersistentVolume[] | undefined;
+  warnings: Warnings;
+  /** What could not be read, in a few words each, for the table's footer. */
+  gaps: string[];
 }
 
 async function paths() {
   return import('../kube/resources.js');
 }
 
-/** The four LISTs detection needs (all pages of each), in parallel. */
+const NARROW = 'to check one namespace you may read, use -n NAMESPACE';
+
+/**
+ * The four LISTs detection needs (all pages of each), in parallel. Claims are required; a
+ * forbidden list of StatefulSets, pods or PersistentVolumes (cluster-scoped: a namespace-scoped
+ * identity never may) is skipped with a warning, and what depends on it is left undecided.
+ */
 async function fetchAll(kube: Kube, namespace: string | undefined): Promise<Fetched> {
   const { Resources, resourcePath } = await paths();
+  const warnings = newWarnings();
+  const allNs = namespace === undefined ? ` (${NARROW})` : '';
+  const claimsRead = kube.client.list<PersistentVolumeClaim>(resourcePath(Resources.persistentvolumeclaims, { namespace })).catch((e: unknown) => {
+    if (isForbidden(e) && namespace === undefined) {
+      const k = e as KubeApiError;
+      throw new CliError(k.message, ExitCode.Problems, [...k.hints, `Listing claims across all namespaces is not allowed for you: ${NARROW}.`]);
+    }
+    throw e;
+  });
   const [statefulSets, claims, pods, volumes] = await Promise.all([
-    kube.client.list<StatefulSet>(resourcePath(Resources.statefulsets, { namespace })),
-    kube.client.list<PersistentVolumeClaim>(resourcePath(Resources.persistentvolumeclaims, { namespace })),
-    kube.client.list<Pod>(resourcePath(Resources.pods, { namespace })),
-    kube.client.list<PersistentVolume>(resourcePath(Resources.persistentvolumes)),
+    readOptional(
+      () => kube.client.list<StatefulSet>(resourcePath(Resources.statefulsets, { namespace })),
+      warnings,
+      `StatefulSet checks skipped, so claims of StatefulSets cannot be told from orphans${allNs}`,
+    ),
+    claimsRead,
+    readOptional(
+      () => kube.client.list<Pod>(resourcePath(Resources.pods, { namespace })),
+      warnings,
+      `pod checks skipped, so no claim is known to be unused: orphans are unconfirmed candidates and --delete removes none${allNs}`,
+    ),
+    readOptional(
+      () => kube.client.list<PersistentVolume>(resourcePath(Resources.persistentvolumes)),
+      warnings,
+      'volume checks skipped (PersistentVolumes are cluster-scoped): reclaim policies are unknown and Released volumes were not looked for',
+    ),
   ]);
-  return { statefulSets: statefulSets.items, claims: claims.items, pods: pods.items, volumes: volumes.items };
+  const gaps: string[] = [];
+  if (!statefulSets) gaps.push('StatefulSets could not be read');
+  if (!pods) gaps.push(PODS_GAP);
+  if (!volumes) gaps.push('PersistentVolumes could not be read');
+  return { statefulSets: statefulSets?.items, claims: claims.items, pods: pods?.items, volumes: volumes?.items, warnings, gaps };
 }
 
 /** The command line that deletes what this run found. */
@@ -117,11 +154,13 @@ function cleanupCommand(args: PvcOrphansArgs & GlobalArgs, namespace: string | u
   return parts.join(' ');
 }
 
-function report(args: PvcOrphansArgs & GlobalArgs, namespace: string | undefined, result: OrphanResult): PvcOrphansOutput {
+function report(args: PvcOrphansArgs & GlobalArgs, namespace: string | undefined, result: OrphanResult, data: Fetched): PvcOrphansOutput {
   return {
     kind: 'PvcOrphanReport',
     namespace: namespace ?? null,
     filters: { statefulSet: args.sts ?? null, selector: args.selector ?? null, olderThan: args.olderThan ?? null },
+    complete: data.gaps.length === 0,
+    warnings: data.warnings.lines,
     summary: result.summary,
     findings: result.findings,
   };
@@ -227,29 +266,54 @@ export const pvcOrphansCommand = defineCommand<PvcOrphansArgs>({
       spinner.stop();
     }
     const listRequests = kube.client.requestCount;
+    for (const w of data.warnings.lines) deps.log(`warning: ${w}`);
     const result = detectOrphans({ ...data, namespace, now: deps.now() }, { statefulSet: args.sts, selector: v.selector, olderThanMs: v.olderThanMs });
     if (args.verbose >= 1) {
       for (const k of result.kept) if (k.why !== 'notStatefulSet') deps.log(`kept ${k.namespace}/${k.name}: ${k.detail}`);
-      deps.log(`pvc-orphans: ${listRequests} API requests to list ${data.statefulSets.length} StatefulSets, ${data.claims.length} claims, ${data.pods.length} pods, ${data.volumes.length} volumes`);
+      const n = (l: unknown[] | undefined) => (l ? String(l.length) : 'no (forbidden)');
+      deps.log(`pvc-orphans: ${listRequests} API requests to list ${n(data.statefulSets)} StatefulSets, ${data.claims.length} claims, ${n(data.pods)} pods, ${n(data.volumes)} volumes`);
     }
-    const out = report(args, namespace, result);
+    const out = report(args, namespace, result, data);
+    const confirmed = result.findings.filter((f) => f.confirmed).length;
     const allNs = namespace === undefined;
     const notes: string[] = [];
-    if (args.sts && !result.findings.length && !data.statefulSets.some((s) => s.metadata.name === args.sts)) {
+    if (args.sts && data.statefulSets && !result.findings.length && !data.statefulSets.some((s) => s.metadata.name === args.sts)) {
       const near = closestNames(args.sts, new Set(data.statefulSets.map((s) => s.metadata.name)));
       notes.push(`Note: no StatefulSet named ${args.sts} exists here${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}, and no claim looks like one of its.`);
     }
 
     if (!args.delete || !result.findings.length) {
-      const exitCode = result.findings.length ? ExitCode.Problems : ExitCode.Ok;
+      // Candidates that could not be confirmed are not problems found; an incomplete check exits 4.
+      const exitCode = checkExitCode(confirmed > 0, !out.complete);
       if (args.output === 'json' || args.output === 'yaml') return { output: renderStructured(out, args.output), exitCode };
-      if (args.output === 'name') return { output: renderNames(result.findings), exitCode };
+      // -o name feeds scripts (xargs kubectl delete): only confirmed orphans, never a candidate a pod may mount.
+      if (args.output === 'name') return { output: renderNames(result.findings.filter((f) => f.confirmed)), exitCode };
       const table = result.findings.length ? renderFindingsTable(result.findings, { wide: args.output === 'wide', allNamespaces: allNs }) : '';
-      const footer = findingsFooter(out, cleanupCommand(args, namespace, result.findings));
+      const footer = findingsFooter(out, cleanupCommand(args, namespace, result.findings), data.gaps);
       return { output: table + footer + notes.map((n) => `${n}\n`).join(''), exitCode };
     }
 
     const plan = planDeletion(result.findings, data.volumes, args.includePvs);
+    if (args.includePvs && !data.volumes) {
+      deps.log('warning: --include-pvs: the PersistentVolumes could not be read, so no volume is deleted (only claims)');
+    }
+    if (plan.targets.length && v.dryRun !== 'client') {
+      // Every verb the deletion needs, asked before the first delete: a missing one stops it whole.
+      const { Resources } = await paths();
+      const { requireAccess } = await import('../kube/access.js');
+      await requireAccess(
+        kube.client,
+        plan.targets.flatMap((t): import('../kube/access.js').AccessNeed[] =>
+          t.kind === 'PersistentVolumeClaim'
+            ? [
+                { verb: 'delete', resource: Resources.persistentvolumeclaims, namespace: t.namespace, name: t.name },
+                { verb: 'list', resource: Resources.pods, namespace: t.namespace },
+                { verb: 'list', resource: Resources.statefulsets, namespace: t.namespace },
+              ]
+            : [{ verb: 'delete', resource: Resources.persistentvolumes, name: t.name }],
+        ),
+      );
+    }
     if (plan.targets.length && !args.yes && v.dryRun === 'none') {
       const question = confirmationText(plan);
       if (!deps.interactive) {
@@ -269,12 +333,15 @@ export const pvcOrphansCommand = defineCommand<PvcOrphansArgs>({
       includePvs: args.includePvs,
       results,
       notIncluded: plan.notIncluded.map((f) => ({ kind: f.kind, namespace: f.namespace, name: f.name })),
+      unconfirmed: plan.unconfirmed.map((f) => ({ kind: f.kind, namespace: f.namespace, name: f.name })),
     };
-    const everythingGone = v.dryRun === 'none' && plan.notIncluded.length === 0 && results.every((r) => r.status === 'deleted');
-    const exitCode = everythingGone ? ExitCode.Ok : ExitCode.Problems;
+    const everythingGone =
+      v.dryRun === 'none' && plan.notIncluded.length === 0 && plan.unconfirmed.length === 0 && results.every((r) => r.status === 'deleted');
+    // Everything found was deleted, but what could not be read was not looked at: 4, not 0.
+    const exitCode = checkExitCode(!everythingGone, !out.complete);
     if (args.verbose >= 1) deps.log(`pvc-orphans: ${kube.client.requestCount} API requests in all`);
     if (args.output === 'json' || args.output === 'yaml') return { output: renderStructured(out, args.output), exitCode };
     if (args.output === 'name') return { output: renderNames(results.filter((r) => r.status === 'deleted')), exitCode };
-    return { output: renderDeletionTable(out.deletion, { allNamespaces: allNs, color: deps.color }), exitCode };
+    return { output: renderDeletionTable(out.deletion, { allNamespaces: allNs, color: deps.color, gaps: data.gaps }), exitCode };
   },
 });

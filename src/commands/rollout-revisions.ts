@@ -4,7 +4,7 @@
  */
 import type { Deps } from '../deps.js';
 import type { ControllerRevision, Pod, StatefulSet } from '../core/types.js';
-import { CliError, ExitCode, UsageError } from '../errors.js';
+import { CliError, ExitCode, UsageError, checkExitCode } from '../errors.js';
 import { diffPair, history, planUndo, setFacts, templateOf, type UndoPlan } from '../core/rollout.js';
 import { selectorToString } from '../core/labels.js';
 import { isStructured, renderStructured } from '../render/output.js';
@@ -18,7 +18,7 @@ import {
   type RolloutUndoOutput,
 } from '../render/rollout.js';
 import type { CommandResult, GlobalArgs } from './command.js';
-import { confirmChange, context, listPods, nsFlag, parseDryRun, patchSet, requestsSince, type Ctx } from './rollout-shared.js';
+import { confirmChange, context, listPods, nsFlag, parseDryRun, patchSet, requestsSince, requireRights, type Ctx } from './rollout-shared.js';
 
 async function listRevisions(ctx: Ctx, sts: StatefulSet): Promise<ControllerRevision[]> {
   const path = ctx.k.resourcePath(ctx.k.Resources.controllerrevisions, { namespace: ctx.ns });
@@ -37,7 +37,15 @@ export interface HistoryArgs {
 export async function runHistory(args: HistoryArgs & GlobalArgs, deps: Deps): Promise<CommandResult> {
   const ctx = await context(args, deps);
   const sts = await ctx.client.getNamed<StatefulSet>(ctx.stsPath);
-  const [revs, pods] = await Promise.all([listRevisions(ctx, sts), listPods(ctx, sts)]);
+  // The revisions are the answer; the pods only say which revision each runs: skipped if forbidden.
+  const warnings = ctx.k.newWarnings();
+  const [revs, pods] = await Promise.all([
+    listRevisions(ctx, sts),
+    ctx.k.readOptional(() => listPods(ctx, sts), warnings, 'pod checks skipped: which pods run which revision is unknown'),
+  ]);
+  for (const w of warnings.lines) deps.log(`warning: ${w}`);
+  const exitCode = checkExitCode(false, warnings.lines.length > 0);
+  const partial = warnings.lines.length ? 'PARTIAL: the pods could not be read (forbidden; see the warning): the POD counts are unknown.\n' : '';
   let entries = history(sts, revs, pods);
   if (args.revision !== undefined) {
     const e = entries.find((x) => x.revision === args.revision);
@@ -47,13 +55,16 @@ export async function runHistory(args: HistoryArgs & GlobalArgs, deps: Deps): Pr
       ]);
     }
     entries = [e];
-    if (!isStructured(args.output)) return { output: renderRevisionDetail(ctx.name, e), exitCode: ExitCode.Ok };
+    if (!isStructured(args.output)) return { output: renderRevisionDetail(ctx.name, e) + partial, exitCode };
   }
   if (isStructured(args.output)) {
-    return { output: renderStructured(historyOutput(ctx.ns, ctx.name, entries, args.revision !== undefined), args.output as 'json' | 'yaml'), exitCode: ExitCode.Ok };
+    return {
+      output: renderStructured(historyOutput(ctx.ns, ctx.name, entries, args.revision !== undefined, warnings.lines), args.output as 'json' | 'yaml'),
+      exitCode,
+    };
   }
   if (!entries.length) return { output: `statefulset.apps/${ctx.name} has no ControllerRevisions yet\n`, exitCode: ExitCode.Ok };
-  return { output: renderHistory(ctx.name, entries, deps.now()), exitCode: ExitCode.Ok };
+  return { output: renderHistory(ctx.name, entries, deps.now()) + partial, exitCode };
 }
 
 // ---------------------------------------------------------------- diff
@@ -81,6 +92,7 @@ export async function runDiff(args: DiffArgs & GlobalArgs, deps: Deps): Promise<
     to: { revision: pair.to.revision, name: pair.to.metadata.name },
     changed: text !== '',
     diff: text,
+    warnings: [],
   };
   if (isStructured(args.output)) return { output: renderStructured(out, args.output as 'json' | 'yaml'), exitCode: ExitCode.Ok };
   if (!text) {
@@ -122,6 +134,7 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
     message: '',
     diff: '',
     requests: 0,
+    warnings: [],
   };
   const finish = (extra: string[] = []): CommandResult => {
     out.requests = requestsSince(ctx);
@@ -161,6 +174,9 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
     ...out.diff.split('\n').filter((l) => /^[+-][^+-]/.test(l)).map((l) => `  ${l}`),
     ...(toDelete.length ? [`then delete the pods created from ${f.updateRevision}: ${toDelete.map((p) => `${p.name}${p.ready ? ' (Ready: it restarts)' : ' (not Ready)'}`).join(', ')}`] : []),
   ];
+  // The template patch is the first write (its own 403 stops everything); the pod deletes come
+  // after it, so their verb is asked first: never a template restored with no right to finish.
+  if (toDelete.length) await requireRights(ctx, [['delete', 'pods', toDelete[0]!.name]]);
   await confirmChange(deps, args.yes, `roll back ${ctx.name} to revision ${initial.to.revision}${toDelete.length ? ` and delete ${toDelete.length} pod(s)` : ''}`, lines);
   const r = await patchSet(ctx, (cur) => undoPatch(cur, revs, pods, args.toRevision), 'none', first);
   if (!r.after) {

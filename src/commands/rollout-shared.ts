@@ -43,6 +43,28 @@ export async function context(args: GlobalArgs & { name?: string | undefined }, 
   };
 }
 
+/**
+ * Asks the API server (SelfSubjectAccessReview, one request per verb) for verbs a change needs
+ * after its first write, so a missing one stops it with the forbidden error (verb, resource,
+ * namespace) before anything is changed: e.g. `undo --force` never restores the template without
+ * the right to delete the pods of the bad revision. The first write itself needs no check: its
+ * own 403 comes before any change (and a step keeps its 4 requests).
+ */
+export type Right = readonly [verb: 'patch' | 'delete' | 'list' | 'watch', resource: 'statefulsets' | 'pods', name?: string];
+
+export async function requireRights(ctx: Ctx, needs: readonly Right[]): Promise<void> {
+  const { requireAccess } = await import('../kube/access.js');
+  await requireAccess(
+    ctx.client,
+    needs.map(([verb, r, name]) => ({
+      verb,
+      resource: ctx.k.Resources[r],
+      namespace: ctx.ns,
+      ...(name ? { name } : r === 'statefulsets' && verb !== 'list' && verb !== 'watch' ? { name: ctx.name } : {}),
+    })),
+  );
+}
+
 export function requestsSince(ctx: Ctx): number {
   return ctx.client.requestCount - ctx.startCount;
 }

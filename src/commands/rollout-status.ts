@@ -2,7 +2,7 @@
 import type { Deps } from '../deps.js';
 import type { Pod, StatefulSet } from '../core/types.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
-import { imageChanges, parseImages, partitionPatch, rolloutStatus, setFacts, type RolloutStatus } from '../core/rollout.js';
+import { imageChanges, parseImages, partitionPatch, rolloutStatus, rolloutStatusWithoutPods, setFacts, type RolloutStatus } from '../core/rollout.js';
 import { isStructured, renderStructured } from '../render/output.js';
 import { POD_HEADERS, podRowCells, renderStatus, statusOutput, strategyLine } from '../render/rollout.js';
 import { renderTable } from '../render/table.js';
@@ -15,8 +15,8 @@ export interface StatusArgs {
   timeout: string;
 }
 
-function statusResult(s: RolloutStatus, args: GlobalArgs, deps: Deps, exitCode: number = ExitCode.Ok): CommandResult {
-  if (isStructured(args.output)) return { output: renderStructured(statusOutput(s), args.output as 'json' | 'yaml'), exitCode };
+function statusResult(s: RolloutStatus, args: GlobalArgs, deps: Deps, exitCode: number = ExitCode.Ok, warnings: string[] = []): CommandResult {
+  if (isStructured(args.output)) return { output: renderStructured(statusOutput(s, warnings), args.output as 'json' | 'yaml'), exitCode };
   return { output: renderStatus(s, deps.now(), deps.color), exitCode };
 }
 
@@ -32,7 +32,11 @@ export async function runStatus(args: StatusArgs & GlobalArgs, deps: Deps): Prom
   const ctx = await context(args, deps);
   const sts = await ctx.client.getNamed<StatefulSet>(ctx.stsPath);
   if (!args.watch) {
-    const pods = await listPods(ctx, sts);
+    // Without the right to list pods: the set's own facts and its controller's counts, labelled partial (exit 4).
+    const warnings = ctx.k.newWarnings();
+    const pods = await ctx.k.readOptional(() => listPods(ctx, sts), warnings, 'pod checks skipped: the status shows the controller\'s counts, not the pods');
+    for (const w of warnings.lines) deps.log(`warning: ${w}`);
+    if (!pods) return statusResult(rolloutStatusWithoutPods(sts), args, deps, ExitCode.Incomplete, warnings.lines);
     return statusResult(rolloutStatus(sts, pods, deps.now()), args, deps);
   }
   const structured = isStructured(args.output);
@@ -121,6 +125,8 @@ export interface RolloutHoldOutput {
   message: string;
   notes: string[];
   requests: number;
+  /** Always present; empty (hold reads nothing optional). */
+  warnings: string[];
 }
 
 export async function runHold(args: HoldArgs & GlobalArgs, deps: Deps): Promise<CommandResult> {
@@ -178,6 +184,7 @@ export async function runHold(args: HoldArgs & GlobalArgs, deps: Deps): Promise<
     message: '',
     notes,
     requests: 0,
+    warnings: [],
   };
   const imageText = images.map((i) => `${i.container}: ${i.from} -> ${i.to}`).join(', ');
   if (out.result === 'noop') out.message = `statefulset.apps/${ctx.name} already held (partition ${f.partition} >= replicas ${f.replicas}); nothing changed`;

@@ -106,6 +106,7 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
     message: '',
     notes: [],
     requests: 0,
+    warnings: [],
   };
   const addNotes = (n: string[]) => {
     for (const x of n) if (!out.notes.includes(x)) out.notes.push(x);
@@ -304,6 +305,7 @@ async function runDeletePods(
     message: '',
     notes: ['OnDelete: the controller recreates a deleted pod from the update revision'],
     requests: 0,
+    warnings: [],
   };
   const finish = (exitCode: number): CommandResult => {
     out.requests = requestsSince(ctx);

@@ -50,6 +50,8 @@ export interface FinalizerContext {
   /** The claim named in claimRef still exists and is bound to this PV. */
   boundToClaim?: boolean;
   pods: PodUse[];
+  /** The pods of the namespace could not be read: `pods` is empty, not known to be. */
+  podsUnknown?: boolean | undefined;
 }
 
 const CONTROLLER_MANAGER = 'kube-controller-manager';
@@ -64,6 +66,14 @@ function pvProtection(ctx: FinalizerContext): Omit<FinalizerInfo, 'name'> {
     removedWhen: 'once the PV is no longer Bound to a claim (its claim was deleted and the PV became Released)',
   };
   const claim = ctx.claim;
+  if (claim && claim.state === 'unknown') {
+    return {
+      ...base,
+      now: `claim ${claim.ref} could not be read: whether the PV is still bound to an existing claim is unknown`,
+      pending: true,
+      overdue: false,
+    };
+  }
   if (claim && claim.state === 'exists' && (ctx.boundToClaim || ctx.phase === 'Bound')) {
     const [ns, name] = claim.ref.split('/');
     return {
@@ -103,6 +113,9 @@ function pvcProtection(ctx: FinalizerContext): Omit<FinalizerInfo, 'name'> {
     removedBy: `the pvc-protection controller (${CONTROLLER_MANAGER})`,
     removedWhen: 'once no pod scheduled to a node references the claim (finished pods count until they are deleted)',
   };
+  if (ctx.podsUnknown) {
+    return { ...base, now: 'the pods could not be read: whether a pod uses the claim is unknown', pending: true, overdue: false };
+  }
   const scheduled = ctx.pods.filter((p) => p.node !== undefined);
   const active = scheduled.filter((p) => p.holds);
   if (active.length) {

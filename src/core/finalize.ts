@@ -27,8 +27,10 @@ export type { FinalizerInfo, FinalizerContext } from './finalize-finalizers.js';
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
 export type VolumeType = 'local' | 'hostPath' | 'csi' | 'nfs' | 'other';
-export type Verdict = 'safe' | 'blocked-by-pod' | 'node-gone' | 'waiting-for-controller';
-export type ClaimState = 'exists' | 'terminating' | 'gone';
+/** unknown: the verdict depends on something that could not be read (forbidden); never guessed. */
+export type Verdict = 'safe' | 'blocked-by-pod' | 'node-gone' | 'waiting-for-controller' | 'unknown';
+/** unknown: the claims of its namespace could not be read. */
+export type ClaimState = 'exists' | 'terminating' | 'gone' | 'unknown';
 export type ObjectKind = 'PersistentVolume' | 'PersistentVolumeClaim';
 
 export interface PodUse {
@@ -57,7 +59,8 @@ export interface ClaimInfo {
 export interface NodeInfo {
   /** The node(s) the volume's node affinity names (kubernetes.io/hostname). */
   name: string;
-  exists: boolean;
+  /** null: the nodes could not be read. */
+  exists: boolean | null;
 }
 
 export interface DataLocation {
@@ -99,6 +102,8 @@ export interface Diagnosis {
   risks: string[];
   /** Where the data of a local/hostPath volume stays after the object is gone. */
   dataLocation?: DataLocation;
+  /** What could not be checked for this object (a forbidden read); the verdict is "unknown" when it depends on it. */
+  undetermined?: string[];
   /** The metadata as read, and as it would be after the finalizers are removed. */
   metadataBefore: ObjectMeta;
   metadataAfter: ObjectMeta;
@@ -109,6 +114,21 @@ export interface FinalizeInputs {
   pvcs: PersistentVolumeClaim[];
   pods: Pod[];
   nodes: Node[];
+  /** The PersistentVolumes could not be read (pvs is empty, not known to be). */
+  pvsUnread?: boolean;
+  /** The nodes could not be read. */
+  nodesUnread?: boolean;
+  /** When set, the claims are known only in these namespaces (the others could not be read). */
+  claimsReadIn?: string[];
+  /** When set, the pods are known only in these namespaces. */
+  podsReadIn?: string[];
+}
+
+function claimsKnown(inputs: FinalizeInputs, ns: string): boolean {
+  return !inputs.claimsReadIn || inputs.claimsReadIn.includes(ns);
+}
+function podsKnown(inputs: FinalizeInputs, ns: string): boolean {
+  return !inputs.podsReadIn || inputs.podsReadIn.includes(ns);
 }
 
 export interface VolumeScope {
@@ -159,11 +179,12 @@ function nodeExists(nodes: Node[], name: string): boolean {
   return nodes.some((n) => n.metadata.name === name || n.metadata.labels?.[HOSTNAME_LABEL] === name);
 }
 
-function nodeInfo(pv: PersistentVolume | undefined, nodes: Node[]): NodeInfo | undefined {
+function nodeInfo(pv: PersistentVolume | undefined, inputs: FinalizeInputs): NodeInfo | undefined {
   if (!pv) return undefined;
   const names = pvNodeNames(pv);
   if (names.length === 0) return undefined;
-  return { name: names.join(','), exists: names.some((n) => nodeExists(nodes, n)) };
+  if (inputs.nodesUnread) return { name: names.join(','), exists: null };
+  return { name: names.join(','), exists: names.some((n) => nodeExists(inputs.nodes, n)) };
 }
 
 /** Claim names a pod mounts: persistentVolumeClaim volumes and generic ephemeral volumes (<pod>-<volume>). */
@@ -176,9 +197,10 @@ export function podClaimNames(pod: Pod): string[] {
   return out;
 }
 
-function podUse(pod: Pod, nodes: Node[]): PodUse {
+function podUse(pod: Pod, inputs: FinalizeInputs): PodUse {
   const node = pod.spec.nodeName || undefined;
-  const nodeGone = node !== undefined && !nodeExists(nodes, node);
+  // Nodes unreadable: the pod's node is taken to exist, so the pod still counts as using the volume.
+  const nodeGone = node !== undefined && !inputs.nodesUnread && !nodeExists(inputs.nodes, node);
   const terminating = Boolean(pod.metadata.deletionTimestamp);
   return {
     namespace: pod.metadata.namespace ?? '',
@@ -191,10 +213,10 @@ function podUse(pod: Pod, nodes: Node[]): PodUse {
   };
 }
 
-function podsMounting(pods: Pod[], namespace: string, claim: string, nodes: Node[]): PodUse[] {
-  return pods
+function podsMounting(inputs: FinalizeInputs, namespace: string, claim: string): PodUse[] {
+  return inputs.pods
     .filter((p) => (p.metadata.namespace ?? '') === namespace && podClaimNames(p).includes(claim))
-    .map((p) => podUse(p, nodes))
+    .map((p) => podUse(p, inputs))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -229,10 +251,12 @@ function shownMetadata(meta: ObjectMeta): ObjectMeta {
   return rest;
 }
 
-function claimOf(pv: PersistentVolume, pvcs: PersistentVolumeClaim[]): { info?: ClaimInfo; pvc?: PersistentVolumeClaim } {
+function claimOf(pv: PersistentVolume, inputs: FinalizeInputs): { info?: ClaimInfo; pvc?: PersistentVolumeClaim } {
+  const pvcs = inputs.pvcs;
   const ref = pv.spec.claimRef;
   if (!ref?.name) return {};
   const namespace = ref.namespace ?? '';
+  if (!claimsKnown(inputs, namespace)) return { info: { namespace, name: ref.name, state: 'unknown' } };
   const pvc = pvcs.find((c) => (c.metadata.namespace ?? '') === namespace && c.metadata.name === ref.name);
   const info: ClaimInfo = { namespace, name: ref.name, state: 'gone' };
   if (!pvc) return { info };
@@ -255,9 +279,18 @@ interface Verdicted {
 }
 
 function decide(
-  o: { kind: ObjectKind; ref: string; node: NodeInfo | undefined; pods: PodUse[]; finalizers: FinalizerInfo[]; claim?: ClaimInfo },
+  o: { kind: ObjectKind; ref: string; node: NodeInfo | undefined; pods: PodUse[]; finalizers: FinalizerInfo[]; claim?: ClaimInfo; undetermined?: string[] },
 ): Verdicted {
   const holders = o.pods.filter((p) => p.holds);
+  if (holders.length === 0 && o.undetermined?.length) {
+    // No known pod blocks it, but what would decide safe / node gone / waiting could not be read.
+    return {
+      verdict: 'unknown',
+      reason: `could not check: ${o.undetermined.join('; ')}`,
+      blockingPods: [],
+      action: `ask for read access to what could not be checked (see the warnings), or ask someone who has it to run this; finalizing it by name needs --force until then`,
+    };
+  }
   if (holders.length > 0) {
     const list = holders.map(describePodUse);
     return {
@@ -337,11 +370,17 @@ function dataLocation(pv: PersistentVolume, pods: PodUse[]): DataLocation | unde
 
 /** Diagnoses a single PV that has a deletionTimestamp. */
 export function diagnoseVolume(pv: PersistentVolume, inputs: FinalizeInputs, now: number): Diagnosis {
-  const { info: claim, pvc } = claimOf(pv, inputs.pvcs);
+  const { info: claim, pvc } = claimOf(pv, inputs);
   // Pods mounting the claim use this PV unless the claim of that name is bound to another volume now.
   const usesOther = claim !== undefined && claim.state === 'gone' && claim.note !== undefined;
-  const pods = claim && !usesOther ? podsMounting(inputs.pods, claim.namespace, claim.name, inputs.nodes) : [];
-  const node = nodeInfo(pv, inputs.nodes);
+  const podsUnknown = claim !== undefined && !usesOther && !podsKnown(inputs, claim.namespace);
+  const pods = claim && !usesOther && !podsUnknown ? podsMounting(inputs, claim.namespace, claim.name) : [];
+  const node = nodeInfo(pv, inputs);
+  const undetermined: string[] = [];
+  if (claim?.state === 'unknown') undetermined.push(`claim ${claim.namespace}/${claim.name} (the claims in namespace ${claim.namespace} could not be read)`);
+  if (podsUnknown) undetermined.push(`which pods mount claim ${claim!.namespace}/${claim!.name} (the pods in namespace ${claim!.namespace} could not be read)`);
+  if (node && node.exists === null) undetermined.push(`whether node ${node.name} still exists (the nodes could not be read)`);
+  if (inputs.nodesUnread && pods.some((p) => p.node && p.holds)) undetermined.push('whether the nodes of its pods still exist (the nodes could not be read)');
   const type = volumeType(pv);
   const ctx: FinalizerContext = {
     kind: 'PersistentVolume',
@@ -351,10 +390,11 @@ export function diagnoseVolume(pv: PersistentVolume, inputs: FinalizeInputs, now
     driver: pv.spec.csi?.driver,
     claim: claim ? { ref: `${claim.namespace}/${claim.name}`, state: claim.state } : undefined,
     pods,
+    podsUnknown,
     boundToClaim: pvc !== undefined && pvc.spec.volumeName === pv.metadata.name,
   };
   const finalizers = (pv.metadata.finalizers ?? []).map((f) => explainFinalizer(f, ctx));
-  const v = decide({ kind: 'PersistentVolume', ref: pv.metadata.name, node, pods, finalizers, ...(claim ? { claim } : {}) });
+  const v = decide({ kind: 'PersistentVolume', ref: pv.metadata.name, node, pods, finalizers, undetermined, ...(claim ? { claim } : {}) });
   const secs = terminatingSeconds(pv.metadata, now);
   const d: Omit<Diagnosis, 'risks' | 'metadataBefore' | 'metadataAfter'> = {
     kind: 'PersistentVolume',
@@ -376,6 +416,7 @@ export function diagnoseVolume(pv: PersistentVolume, inputs: FinalizeInputs, now
   if (pv.status?.phase) d.phase = pv.status.phase;
   if (claim) d.claim = claim;
   if (node) d.node = node;
+  if (undetermined.length) d.undetermined = undetermined;
   const loc = dataLocation(pv, pods);
   if (loc) d.dataLocation = loc;
   return { ...d, risks: risksFor(d), metadataBefore: shownMetadata(pv.metadata), metadataAfter: withoutFinalizers(shownMetadata(pv.metadata)) };
@@ -384,13 +425,21 @@ export function diagnoseVolume(pv: PersistentVolume, inputs: FinalizeInputs, now
 /** Diagnoses a single PVC that has a deletionTimestamp. */
 export function diagnoseClaim(pvc: PersistentVolumeClaim, inputs: FinalizeInputs, now: number): Diagnosis {
   const namespace = pvc.metadata.namespace ?? '';
-  const pods = podsMounting(inputs.pods, namespace, pvc.metadata.name, inputs.nodes);
+  const podsUnknown = !podsKnown(inputs, namespace);
+  const pods = podsUnknown ? [] : podsMounting(inputs, namespace, pvc.metadata.name);
   const pv = pvc.spec.volumeName ? inputs.pvs.find((v) => v.metadata.name === pvc.spec.volumeName) : undefined;
-  const node = nodeInfo(pv, inputs.nodes);
+  const node = nodeInfo(pv, inputs);
   const ref = `pvc/${pvc.metadata.name}`;
-  const ctx: FinalizerContext = { kind: 'PersistentVolumeClaim', ref: `${pvc.metadata.name} -n ${namespace}`, phase: pvc.status?.phase, pods };
+  // What decides a claim's verdict is the pods (pvc-protection); its volume and node only add detail.
+  const undetermined: string[] = [];
+  if (podsUnknown) undetermined.push(`which pods mount it (the pods in namespace ${namespace} could not be read)`);
+  if (inputs.nodesUnread && pods.some((p) => p.node && p.holds)) undetermined.push('whether the nodes of its pods still exist (the nodes could not be read)');
+  const notes: string[] = [];
+  if (pvc.spec.volumeName && inputs.pvsUnread) notes.push(`volume ${pvc.spec.volumeName}: its node and data location (the PersistentVolumes could not be read)`);
+  if (node && node.exists === null) notes.push(`whether node ${node.name} still exists (the nodes could not be read)`);
+  const ctx: FinalizerContext = { kind: 'PersistentVolumeClaim', ref: `${pvc.metadata.name} -n ${namespace}`, phase: pvc.status?.phase, pods, podsUnknown };
   const finalizers = (pvc.metadata.finalizers ?? []).map((f) => explainFinalizer(f, ctx));
-  const v = decide({ kind: 'PersistentVolumeClaim', ref: `${ref} -n ${namespace}`, node, pods, finalizers });
+  const v = decide({ kind: 'PersistentVolumeClaim', ref: `${ref} -n ${namespace}`, node: node?.exists === null ? undefined : node, pods, finalizers, undetermined });
   const secs = terminatingSeconds(pvc.metadata, now);
   const d: Omit<Diagnosis, 'risks' | 'metadataBefore' | 'metadataAfter'> = {
     kind: 'PersistentVolumeClaim',
@@ -408,6 +457,7 @@ export function diagnoseClaim(pvc: PersistentVolumeClaim, inputs: FinalizeInputs
   if (pvc.status?.phase) d.phase = pvc.status.phase;
   if (pvc.spec.volumeName) d.volume = pvc.spec.volumeName;
   if (node) d.node = node;
+  if (undetermined.length || notes.length) d.undetermined = [...undetermined, ...notes];
   if (pv) {
     const loc = dataLocation(pv, pods);
     if (loc) d.dataLocation = loc;
@@ -416,15 +466,18 @@ export function diagnoseClaim(pvc: PersistentVolumeClaim, inputs: FinalizeInputs
 }
 
 /** Every PV in scope that is Terminating, by name. */
-export function diagnoseVolumes(inputs: FinalizeInputs, scope: VolumeScope): Diagnosis[] {
+/** The Terminating PVs a diagnosis with this scope looks at (named ones, plus the sweep). */
+export function volumesInScope(pvs: PersistentVolume[], scope: Omit<VolumeScope, 'now'>): PersistentVolume[] {
   const named = new Set(scope.names ?? []);
   const inSweep = (pv: PersistentVolume) =>
     !scope.onlyNamed &&
     (scope.allTypes || ['local', 'hostPath'].includes(volumeType(pv))) &&
     (!scope.selector || selectorMatches(scope.selector, pv.metadata.labels));
-  return inputs.pvs
-    .filter((pv) => pv.metadata.deletionTimestamp)
-    .filter((pv) => named.has(pv.metadata.name) || inSweep(pv))
+  return pvs.filter((pv) => pv.metadata.deletionTimestamp).filter((pv) => named.has(pv.metadata.name) || inSweep(pv));
+}
+
+export function diagnoseVolumes(inputs: FinalizeInputs, scope: VolumeScope): Diagnosis[] {
+  return volumesInScope(inputs.pvs, scope)
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
     .map((pv) => diagnoseVolume(pv, inputs, scope.now));
 }
@@ -476,7 +529,12 @@ export function planFinalize(diags: Diagnosis[], o: PlanOptions): PlanItem[] {
       out.push({ diagnosis: d, decision: 'refuse', why: `${d.reason}; stop the pod first, or pass --force to finalize anyway` });
       continue;
     }
-    out.push({ diagnosis: d, decision: 'finalize', why: named ? (d.verdict === 'blocked-by-pod' ? 'named, --force' : 'named') : '--all-safe' });
+    if (d.verdict === 'unknown' && !o.force) {
+      out.push({ diagnosis: d, decision: 'refuse', why: `${d.reason}; a pod may still use it: pass --force to finalize anyway` });
+      continue;
+    }
+    const forced = d.verdict === 'blocked-by-pod' || d.verdict === 'unknown';
+    out.push({ diagnosis: d, decision: 'finalize', why: named ? (forced ? 'named, --force' : 'named') : '--all-safe' });
   }
   return out;
 }
@@ -484,6 +542,6 @@ export function planFinalize(diags: Diagnosis[], o: PlanOptions): PlanItem[] {
 /** Whether a re-diagnosis still allows what was planned (used after a conflict). */
 export function stillAllowed(d: Diagnosis, o: { force: boolean; named: boolean }): boolean {
   if (d.finalizers.length === 0) return false;
-  if (d.verdict === 'blocked-by-pod') return o.force;
+  if (d.verdict === 'blocked-by-pod' || d.verdict === 'unknown') return o.force;
   return o.named || d.verdict === 'safe';
 }

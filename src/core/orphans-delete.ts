@@ -28,6 +28,8 @@ export interface DeletionPlan {
   targets: DeleteTarget[];
   /** Findings that this run will not delete (Released volumes without --include-pvs). */
   notIncluded: OrphanFinding[];
+  /** Candidates (confirmed: false: the pods could not be read) that are never deleted. */
+  unconfirmed: OrphanFinding[];
 }
 
 export function shortKind(kind: OrphanKind): 'pvc' | 'pv' {
@@ -41,6 +43,9 @@ function storageOf(src: string | null): string {
 /** What deleting the claim leaves behind, by the reclaim policy of its volume. */
 export function claimLeavesBehind(f: OrphanFinding, pv: PersistentVolume | undefined, volumeAlsoDeleted: boolean): string {
   if (!f.volume) return 'nothing: the claim is not bound to a volume';
+  if (f.reclaimPolicy === 'unknown') {
+    return `volume ${f.volume} could not be read (PersistentVolumes are cluster-scoped): its reclaim policy, and so whether its data is deleted, is unknown`;
+  }
   if (!pv) return `volume ${f.volume} was not found; nothing else is known`;
   const policy = pv.spec.persistentVolumeReclaimPolicy ?? 'Retain';
   if (policy === 'Delete') return `volume ${f.volume} and its storage are deleted with it (reclaim policy Delete): the data is lost`;
@@ -61,10 +66,12 @@ export function volumeLeavesBehind(f: OrphanFinding): string {
  * The objects a --delete removes, in order: every orphaned claim; with includeVolumes every
  * Released volume found and the Retain volume of each deleted claim (right after its claim).
  */
-export function planDeletion(findings: OrphanFinding[], volumes: PersistentVolume[], includeVolumes: boolean): DeletionPlan {
-  const pvByName = new Map(volumes.map((v) => [v.metadata.name, v] as const));
+export function planDeletion(all: OrphanFinding[], volumes: PersistentVolume[] | undefined, includeVolumes: boolean): DeletionPlan {
+  const pvByName = new Map((volumes ?? []).map((v) => [v.metadata.name, v] as const));
   const targets: DeleteTarget[] = [];
   const notIncluded: OrphanFinding[] = [];
+  const unconfirmed = all.filter((f) => !f.confirmed);
+  const findings = all.filter((f) => f.confirmed);
   const planned = new Set<string>();
   for (const f of findings) {
     if (f.kind !== 'PersistentVolumeClaim') continue;
@@ -113,7 +120,7 @@ export function planDeletion(findings: OrphanFinding[], volumes: PersistentVolum
       finding: f,
     });
   }
-  return { targets, notIncluded };
+  return { targets, notIncluded, unconfirmed };
 }
 
 /** The confirmation question: exactly what will be deleted, and what stays. */
@@ -135,6 +142,9 @@ export function confirmationText(plan: DeletionPlan): string {
   }
   if (plan.notIncluded.length) {
     lines.push(`Not deleted: ${plan.notIncluded.length} Released PersistentVolume(s) (pass --include-pvs to remove them too).`);
+  }
+  if (plan.unconfirmed.length) {
+    lines.push(`Not deleted: ${plan.unconfirmed.length} candidate(s) that could not be confirmed unused (the pods could not be read).`);
   }
   lines.push(`Delete ${plan.targets.length === 1 ? 'it' : `these ${plan.targets.length} objects`}?`);
   return lines.join('\n');

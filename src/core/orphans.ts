@@ -78,20 +78,34 @@ export interface OrphanFinding {
   phase: string;
   createdAt: string | null;
   age: string;
+  /**
+   * The bound volume's reclaim policy; null when the claim has no volume; "unknown" when the
+   * PersistentVolumes could not be read (never guessed).
+   */
   reclaimPolicy: string | null;
   /** Where the data lives (hostPath, local, csi, nfs), when known. */
   volumeSource: string | null;
   /** What the set's persistentVolumeClaimRetentionPolicy would have done (claims only). */
   retention: RetentionOutcome | null;
   reattach: Reattach;
+  /**
+   * False when the verdict rests on something that could not be read: the pods (so no pod is
+   * known not to mount the claim). Such a finding is a candidate, not a problem found, and
+   * --delete never removes it.
+   */
+  confirmed: boolean;
+  /** Facts of this finding that could not be determined: "inUse" (pods unreadable), "reclaimPolicy" (volumes unreadable). */
+  undetermined: string[];
 }
 
 export interface OrphanInput {
-  statefulSets: StatefulSet[];
+  /** undefined: they could not be read (claims of StatefulSets cannot then be told from orphans). */
+  statefulSets: StatefulSet[] | undefined;
   claims: PersistentVolumeClaim[];
-  pods: Pod[];
-  /** All PersistentVolumes (cluster-scoped). */
-  volumes: PersistentVolume[];
+  /** undefined: they could not be read (no claim is known to be unused). */
+  pods: Pod[] | undefined;
+  /** All PersistentVolumes (cluster-scoped); undefined: they could not be read. */
+  volumes: PersistentVolume[] | undefined;
   /** The namespace scope; undefined means all namespaces. */
   namespace?: string | undefined;
   now: number;
@@ -110,7 +124,8 @@ export interface OrphanFilter {
 export interface KeptClaim {
   namespace: string;
   name: string;
-  why: 'inUse' | 'inRange' | 'ownedByPod' | 'managedElsewhere' | 'lookAlike' | 'notStatefulSet';
+  /** undecided: the answer depends on StatefulSets or pods that could not be read. */
+  why: 'inUse' | 'inRange' | 'ownedByPod' | 'managedElsewhere' | 'lookAlike' | 'notStatefulSet' | 'undecided';
   detail: string;
 }
 
@@ -121,6 +136,10 @@ export interface OrphanSummary {
   lookAlike: number;
   orphanedClaims: number;
   releasedVolumes: number;
+  /** Claims that could not be decided (StatefulSets or pods unreadable); listed in `kept` as undecided. */
+  undecided: number;
+  /** Findings that are candidates only (confirmed: false). */
+  unconfirmed: number;
 }
 
 export interface OrphanResult {
@@ -216,30 +235,37 @@ interface NsContext {
   users: Map<string, Pod[]>;
   volumes: Map<string, PersistentVolume>;
   now: number;
+  /** What could not be read. */
+  unknown: { sets: boolean; pods: boolean; volumes: boolean };
+}
+
+function unknownOf(input: OrphanInput): NsContext['unknown'] {
+  return { sets: input.statefulSets === undefined, pods: input.pods === undefined, volumes: input.volumes === undefined };
 }
 
 function buildContext(input: OrphanInput): Map<string, NsContext> & { volumes: Map<string, PersistentVolume>; users: Map<string, Pod[]> } {
-  const volumes = new Map(input.volumes.map((v) => [v.metadata.name, v] as const));
-  const users = claimUsers(input.pods.filter(podHoldsVolumes));
+  const unknown = unknownOf(input);
+  const volumes = new Map((input.volumes ?? []).map((v) => [v.metadata.name, v] as const));
+  const users = claimUsers((input.pods ?? []).filter(podHoldsVolumes));
   const byNs = new Map<string, NsContext>() as Map<string, NsContext> & { volumes: Map<string, PersistentVolume>; users: Map<string, Pod[]> };
   byNs.volumes = volumes;
   byNs.users = users;
   const ctx = (ns: string): NsContext => {
     let c = byNs.get(ns);
     if (!c) {
-      c = { sets: [], setsByUid: new Map(), setsByName: new Map(), podsByUid: new Map(), users, volumes, now: input.now };
+      c = { sets: [], setsByUid: new Map(), setsByName: new Map(), podsByUid: new Map(), users, volumes, now: input.now, unknown };
       byNs.set(ns, c);
     }
     return c;
   };
-  const sets = [...input.statefulSets].sort((a, b) => cmp(a.metadata.name, b.metadata.name));
+  const sets = [...(input.statefulSets ?? [])].sort((a, b) => cmp(a.metadata.name, b.metadata.name));
   for (const s of sets) {
     const c = ctx(nsOf(s));
     c.sets.push(s);
     c.setsByName.set(s.metadata.name, s);
     if (s.metadata.uid) c.setsByUid.set(s.metadata.uid, s);
   }
-  for (const p of input.pods) if (p.metadata.uid) ctx(nsOf(p)).podsByUid.set(p.metadata.uid, p);
+  for (const p of input.pods ?? []) if (p.metadata.uid) ctx(nsOf(p)).podsByUid.set(p.metadata.uid, p);
   for (const c of input.claims) ctx(nsOf(c));
   return byNs;
 }
@@ -374,6 +400,8 @@ function messageFor(reason: OrphanReason, sts: StatefulSet | undefined, a: Attri
 
 function claimFinding(claim: PersistentVolumeClaim, reason: OrphanReason, a: Attribution, c: NsContext): OrphanFinding {
   const pv = claim.spec.volumeName ? c.volumes.get(claim.spec.volumeName) : undefined;
+  const policyUnknown = Boolean(claim.spec.volumeName) && c.unknown.volumes;
+  const undetermined = [...(c.unknown.pods ? ['inUse'] : []), ...(policyUnknown ? ['reclaimPolicy'] : [])];
   return {
     kind: 'PersistentVolumeClaim',
     namespace: nsOf(claim),
@@ -395,10 +423,12 @@ function claimFinding(claim: PersistentVolumeClaim, reason: OrphanReason, a: Att
     phase: claim.status?.phase ?? '',
     createdAt: claim.metadata.creationTimestamp ?? null,
     age: age(claim.metadata.creationTimestamp, c.now),
-    reclaimPolicy: pv?.spec.persistentVolumeReclaimPolicy ?? null,
+    reclaimPolicy: policyUnknown ? 'unknown' : (pv?.spec.persistentVolumeReclaimPolicy ?? null),
     volumeSource: volumeSource(pv),
     retention: retentionFor(reason, a.sts, a),
     reattach: reattachFor(reason, a.sts, a),
+    confirmed: !c.unknown.pods,
+    undetermined,
   };
 }
 
@@ -423,12 +453,23 @@ function classifyClaim(claim: PersistentVolumeClaim, c: NsContext, index: () => 
   const foreign = owners.find((o) => o.kind !== 'StatefulSet' && o.kind !== 'Pod');
   if (foreign) return keep(claim, 'managedElsewhere', `owned by ${foreign.kind} ${foreign.name}`);
   let ownerPodGone: string | undefined;
-  for (const o of owners.filter((x) => x.kind === 'Pod')) {
+  const podOwners = owners.filter((x) => x.kind === 'Pod');
+  if (podOwners.length && c.unknown.pods) {
+    return keep(claim, 'undecided', `owned by pod ${podOwners.map((o) => o.name).join(', ')}, and the pods could not be read`);
+  }
+  for (const o of podOwners) {
     const pod = c.podsByUid.get(o.uid);
     if (pod) return keep(claim, 'ownedByPod', `owned by pod ${pod.metadata.name}, which still exists; it goes with the pod`);
     ownerPodGone = o.name;
   }
 
+  if (c.unknown.sets) {
+    // Without the sets, a claim of a StatefulSet cannot be told from an orphan (in range or not).
+    const setLike = owners.some((o) => o.kind === 'StatefulSet') || ownerPodGone !== undefined ||
+      (claimNameSplits(name).length > 0 && Object.keys(claim.metadata.labels ?? {}).length > 0);
+    if (!setLike) return keep(claim, 'notStatefulSet', 'neither owned by nor named and labelled like a StatefulSet claim');
+    return keep(claim, 'undecided', 'looks like a StatefulSet claim, and the StatefulSets could not be read');
+  }
   const base = { candidates: [] as string[], ownerSetGone: false, ownerPodGone, guessed: false };
   let a: Attribution | undefined;
 
@@ -533,6 +574,8 @@ function releasedVolumeFinding(pv: PersistentVolume, c: NsContext, reasonText: s
         onScaleUp: false,
         note: `a new claim ${claimName} does not bind it: spec.claimRef still holds the deleted claim; clear it to reuse the data`,
       },
+      confirmed: true,
+      undetermined: [],
     },
     candidates: owner ? [owner.s.metadata.name] : splits.map((s) => s.statefulSet),
   };
@@ -597,7 +640,7 @@ export function detectOrphans(input: OrphanInput, filter: OrphanFilter = {}): Or
 
   const claimsByKey = new Map<string, PersistentVolumeClaim>(claims.map((c) => [`${nsOf(c)}/${c.metadata.name}`, c]));
   let releasedVolumes = 0;
-  for (const pv of input.volumes) {
+  for (const pv of input.volumes ?? []) {
     const ref = pv.spec.claimRef;
     if (pv.status?.phase !== 'Released' || !ref?.name || !inScope(ref.namespace ?? '')) continue;
     const key = `${ref.namespace ?? ''}/${ref.name}`;
@@ -605,13 +648,27 @@ export function detectOrphans(input: OrphanInput, filter: OrphanFilter = {}): Or
     const gone = !current || (ref.uid !== undefined && current.metadata.uid !== ref.uid);
     const orphanClaim = !gone ? claimOrphans.get(key) : undefined;
     if (!gone && !orphanClaim) continue;
-    const c = ctx.get(ref.namespace ?? '') ?? { sets: [], setsByUid: new Map(), setsByName: new Map(), podsByUid: new Map(), users: ctx.users, volumes: ctx.volumes, now: input.now };
+    const c = ctx.get(ref.namespace ?? '') ?? {
+      sets: [],
+      setsByUid: new Map(),
+      setsByName: new Map(),
+      podsByUid: new Map(),
+      users: ctx.users,
+      volumes: ctx.volumes,
+      now: input.now,
+      unknown: unknownOf(input),
+    };
     const text = gone
       ? current
         ? `Released: claim ${key} was deleted (a newer claim of that name is another object)`
         : `Released: claim ${key} is gone`
       : `Released: its claim ${key} is itself orphaned`;
     const { finding, candidates } = releasedVolumeFinding(pv, c, text);
+    if (orphanClaim && !orphanClaim.confirmed) {
+      // Its claim is only a candidate orphan (the pods could not be read): so is the volume.
+      finding.confirmed = false;
+      finding.undetermined = [...orphanClaim.undetermined.filter((u) => u === 'inUse')];
+    }
     if (filter.selector) {
       const viaClaim = orphanClaim !== undefined && listed.has(orphanClaim);
       if (!viaClaim && !selectorMatches(filter.selector, pv.metadata.labels)) continue;
@@ -634,6 +691,8 @@ export function detectOrphans(input: OrphanInput, filter: OrphanFilter = {}): Or
       lookAlike: count('lookAlike'),
       orphanedClaims: findings.length - releasedVolumes,
       releasedVolumes,
+      undecided: count('undecided'),
+      unconfirmed: findings.filter((f) => !f.confirmed).length,
     },
   };
 }

@@ -220,7 +220,8 @@ export function podRows(sts: StatefulSet, pods: Pod[], now: number): PodRow[] {
   return rows;
 }
 
-export type RolloutState = 'complete' | 'progressing' | 'held' | 'partitioned' | 'ondelete-pending' | 'scaled-to-zero' | 'deleting';
+/** unknown: the pods could not be read, so where the rollout stands cannot be told from them. */
+export type RolloutState = 'complete' | 'progressing' | 'held' | 'partitioned' | 'ondelete-pending' | 'scaled-to-zero' | 'deleting' | 'unknown';
 
 export interface RolloutStatus {
   facts: SetFacts;
@@ -234,6 +235,8 @@ export interface RolloutStatus {
   partitionDone: boolean;
   state: RolloutState;
   message: string;
+  /** False when the pods could not be read: `pods` is empty and `counts` are the controller's (status). */
+  podsKnown?: boolean;
 }
 
 /** Target ordinals of a partition: [start + partition, start + replicas), highest first (the controller's order). */
@@ -299,6 +302,30 @@ export function rolloutStatus(sts: StatefulSet, pods: Pod[], now: number): Rollo
     message = `all pods updated; waiting for ${f.replicas - counts.available} to become available`;
   }
   return { facts: f, pods: rows, counts, targetOrdinals: targets, upToDate, partitionDone, state, message };
+}
+
+/**
+ * The status when the set's pods could not be read (forbidden): the set's own facts, and the
+ * controller's counts from its status, labelled as such; never a verdict that needs the pods.
+ */
+export function rolloutStatusWithoutPods(sts: StatefulSet): RolloutStatus {
+  const f = setFacts(sts);
+  const st = sts.status ?? {};
+  const counts = {
+    replicas: f.replicas,
+    ready: st.readyReplicas ?? 0,
+    available: st.availableReplicas ?? 0,
+    updated: st.updatedReplicas ?? 0,
+    current: st.currentReplicas ?? 0,
+    other: 0,
+    missing: Math.max(0, f.replicas - (st.replicas ?? 0)),
+  };
+  const targets = f.strategy === 'RollingUpdate' ? targetOrdinals(f.start, f.replicas, f.partition) : [];
+  const state: RolloutState = f.deleting ? 'deleting' : 'unknown';
+  const message = f.deleting
+    ? `${f.name} is being deleted; no rollout can proceed`
+    : `the pods could not be read: the controller reports ${counts.updated} of ${f.replicas} updated, ${counts.ready} ready (status, observed generation ${f.observedGeneration} of ${f.generation}); which pods those are is unknown`;
+  return { facts: f, pods: [], counts, targetOrdinals: targets, upToDate: false, partitionDone: false, state, message, podsKnown: false };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,7 +615,8 @@ export interface RevisionEntry {
   images: string[];
   isCurrent: boolean;
   isUpdate: boolean;
-  pods: string[];
+  /** The set's pods running this revision; null when the pods could not be read. */
+  pods: string[] | null;
   created?: string | undefined;
   template?: PodTemplateSpec | undefined;
 }
@@ -617,9 +645,9 @@ export function imagesOf(t: PodTemplateSpec | undefined): string[] {
   return [...(t.spec.initContainers ?? []), ...t.spec.containers].map((c) => `${c.name}=${c.image ?? ''}`);
 }
 
-export function history(sts: StatefulSet, revisions: ControllerRevision[], pods: Pod[]): RevisionEntry[] {
+export function history(sts: StatefulSet, revisions: ControllerRevision[], pods: Pod[] | undefined): RevisionEntry[] {
   const f = setFacts(sts);
-  const byOrd = podsOfSet(sts, pods);
+  const byOrd = podsOfSet(sts, pods ?? []);
   return ownedRevisions(sts, revisions).map((r) => {
     const t = templateOf(r);
     return {
@@ -629,7 +657,7 @@ export function history(sts: StatefulSet, revisions: ControllerRevision[], pods:
       images: imagesOf(t),
       isCurrent: r.metadata.name === f.currentRevision,
       isUpdate: r.metadata.name === f.updateRevision,
-      pods: [...byOrd.values()].filter((p) => p.metadata.labels?.[REVISION_LABEL] === r.metadata.name).map((p) => p.metadata.name),
+      pods: pods ? [...byOrd.values()].filter((p) => p.metadata.labels?.[REVISION_LABEL] === r.metadata.name).map((p) => p.metadata.name) : null,
       created: r.metadata.creationTimestamp,
       template: t,
     };

@@ -4,7 +4,14 @@
  */
 import { ExitCode, KubeApiError } from '../errors.js';
 import { closestNames } from '../core/names.js';
-import { describePath, verbOf } from './resources.js';
+import { Resources, describePath, verbOf } from './resources.js';
+
+/** Resources without a namespace (a list of them is not "across all namespaces"). */
+const CLUSTER_SCOPED = new Set<string>(
+  Object.values(Resources)
+    .filter((r) => !r.namespaced)
+    .map((r) => (r.group ? `${r.plural}.${r.group}` : r.plural)),
+);
 
 export interface RequestFacts {
   method: string;
@@ -22,12 +29,13 @@ export interface StatusBody {
   details?: { name?: string; kind?: string; causes?: { reason?: string; message?: string; field?: string }[] };
 }
 
-function target(f: RequestFacts): { what: string; where: string; resource: string; ns: string | undefined; name: string | undefined } {
+function target(f: RequestFacts): { what: string; where: string; resource: string; ns: string | undefined; name: string | undefined; clusterScoped: boolean } {
   const d = describePath(f.path);
   const res = d.subresource ? `${d.resource}/${d.subresource}` : d.resource;
   const what = d.name ? `${res} "${d.name}"` : res;
-  const where = d.namespace ? ` in namespace "${d.namespace}"` : d.name ? '' : ' across all namespaces';
-  return { what, where, resource: res, ns: d.namespace, name: d.name };
+  const clusterScoped = CLUSTER_SCOPED.has(d.resource);
+  const where = d.namespace ? ` in namespace "${d.namespace}"` : d.name ? '' : clusterScoped ? ' (cluster-scoped)' : ' across all namespaces';
+  return { what, where, resource: res, ns: d.namespace, name: d.name, clusterScoped };
 }
 
 /**
@@ -69,7 +77,7 @@ export function httpError(f: RequestFacts, status: number, body: StatusBody | un
         ],
       });
     case 403: {
-      const nsFlag = t.ns ? ` -n ${t.ns}` : verb === 'list' || verb === 'watch' ? ' -A' : '';
+      const nsFlag = t.ns ? ` -n ${t.ns}` : !t.clusterScoped && (verb === 'list' || verb === 'watch') ? ' -A' : '';
       return new KubeApiError(`forbidden: you may not ${verb} ${t.what}${t.where} (context "${f.context}")${serverMsg}`, {
         status,
         reason,

@@ -42,6 +42,10 @@ export interface FinalizeOutput {
   dryRun?: 'client' | 'server';
   /** Stuck objects in scope that this run did not clear (exit code 1 when > 0). */
   remaining: number;
+  /** False when something the diagnosis needs could not be read (see warnings): exit 4 unless objects are stuck. */
+  complete: boolean;
+  /** One line per part skipped (a forbidden read), as written to stderr. Always present. */
+  warnings: string[];
 }
 
 /** Key order of a diagnosis in json/yaml: identity, facts, then the verdict. */
@@ -71,6 +75,7 @@ const OUTPUT_KEYS: (keyof DiagnosisOutput)[] = [
   'action',
   'risks',
   'dataLocation',
+  'undetermined',
 ];
 
 export function toOutput(d: Diagnosis): DiagnosisOutput {
@@ -89,6 +94,7 @@ const VERDICT_TEXT: Record<Verdict, string> = {
   'blocked-by-pod': 'blocked by pod',
   'node-gone': 'node gone',
   'waiting-for-controller': 'waiting for controller',
+  unknown: 'unknown (could not check)',
 };
 
 function verdictColor(v: Verdict, c: Palette): (s: string) => string {
@@ -105,6 +111,7 @@ export function verdictText(d: Diagnosis): string {
 
 function nodeCell(d: Diagnosis): string {
   if (!d.node) return d.dataLocation?.node ?? '<none>';
+  if (d.node.exists === null) return `${d.node.name} (unknown)`;
   return d.node.exists ? d.node.name : `${d.node.name} (gone)`;
 }
 
@@ -160,9 +167,11 @@ export function renderDetails(d: Diagnosis, c: Palette): string {
   if (d.claim) lines.push(`  claim ${d.claim.namespace}/${d.claim.name}: ${d.claim.state}${d.claim.phase ? ` (${d.claim.phase})` : ''}${d.claim.note ? `; ${d.claim.note}` : ''}`);
   else if (d.kind === 'PersistentVolume') lines.push('  claim: none');
   if (d.volume) lines.push(`  volume ${d.volume}`);
-  if (d.pods.length === 0) lines.push('  pods: none mount it');
+  const podsUnread = (d.undetermined ?? []).some((u) => u.startsWith('which pods mount'));
+  if (d.pods.length === 0) lines.push(podsUnread ? '  pods: unknown (could not be read)' : '  pods: none mount it');
   for (const p of d.pods) lines.push(`  pod ${describePodUse(p)}${p.holds ? '' : ' - not using it'}`);
-  if (d.node) lines.push(`  node ${d.node.name}: ${d.node.exists ? 'exists' : c.red('gone')}`);
+  if (d.node) lines.push(`  node ${d.node.name}: ${d.node.exists === null ? c.yellow('unknown (the nodes could not be read)') : d.node.exists ? 'exists' : c.red('gone')}`);
+  for (const u of d.undetermined ?? []) lines.push(`  ${c.yellow('could not check')}: ${u}`);
   lines.push(`  verdict: ${verdictColor(d.verdict, c)(d.reason)}`);
   lines.push(`  action:  ${d.action}`);
   return `${lines.join('\n')}\n`;

@@ -28,6 +28,10 @@ export interface PvcOrphansOutput {
   /** The namespace looked at; null with --all-namespaces. */
   namespace: string | null;
   filters: { statefulSet: string | null; selector: string | null; olderThan: string | null };
+  /** False when something the check needs could not be read (see warnings): not a clean bill of health. */
+  complete: boolean;
+  /** One line per part skipped (a forbidden read), as written to stderr. Always present. */
+  warnings: string[];
   summary: OrphanSummary;
   findings: OrphanFinding[];
   /** Present with --delete. */
@@ -37,6 +41,8 @@ export interface PvcOrphansOutput {
     results: DeleteOutcome[];
     /** Findings this run did not try to delete (Released volumes without --include-pvs). */
     notIncluded: { kind: OrphanFinding['kind']; namespace: string; name: string }[];
+    /** Candidates never deleted because the pods could not be read (confirmed: false). */
+    unconfirmed: { kind: OrphanFinding['kind']; namespace: string; name: string }[];
   };
 }
 
@@ -49,6 +55,10 @@ export function objectName(f: { kind: OrphanFinding['kind']; name: string }): st
 function setCell(f: OrphanFinding): string {
   if (!f.statefulSet) return '<none>';
   return f.statefulSetGuessed ? `${f.statefulSet}?` : f.statefulSet;
+}
+
+function reasonCell(f: OrphanFinding): string {
+  return f.confirmed ? f.reason : `${f.reason} (unconfirmed)`;
 }
 
 function scaleUpCell(f: OrphanFinding): string {
@@ -73,7 +83,7 @@ export function renderFindingsTable(findings: OrphanFinding[], o: { wide: boolea
           setCell(f),
           f.template ?? '-',
           ordinal,
-          f.reason,
+          reasonCell(f),
           f.capacity || '-',
           f.storageClass || '-',
           volume,
@@ -85,7 +95,7 @@ export function renderFindingsTable(findings: OrphanFinding[], o: { wide: boolea
           f.evidence,
           f.message,
         ]
-      : [objectName(f), setCell(f), ordinal, f.reason, f.capacity || '-', volume, f.reclaimPolicy ?? '-', scaleUpCell(f), f.age];
+      : [objectName(f), setCell(f), ordinal, reasonCell(f), f.capacity || '-', volume, f.reclaimPolicy ?? '-', scaleUpCell(f), f.age];
     if (o.allNamespaces) row.unshift(f.namespace);
     return row;
   });
@@ -96,20 +106,42 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** The gap line pvc-orphans records when the pods could not be read (nothing is then known to be in use). */
+export const PODS_GAP = 'pods could not be read';
+
+/** The partial-result lines: what could not be read, and what that leaves undecided. */
+export function partialLines(s: OrphanSummary, gaps: string[]): string[] {
+  if (!gaps.length) return [];
+  const lines = [`PARTIAL: ${gaps.join('; ')} (forbidden; see the warnings). This is not a clean bill of health.`];
+  if (s.undecided) lines.push(`${plural(s.undecided, 'claim')} could not be decided.`);
+  if (s.unconfirmed) lines.push(`${plural(s.unconfirmed, 'finding')} (unconfirmed) could not be checked against the pods: --delete removes none of them.`);
+  return lines;
+}
+
 /** The line under the table: counts, and the command that cleans up. */
-export function findingsFooter(out: PvcOrphansOutput, cleanupCommand: string): string {
+export function findingsFooter(out: PvcOrphansOutput, cleanupCommand: string, gaps: string[] = []): string {
   const s = out.summary;
   const where = out.namespace === null ? 'across all namespaces' : `in namespace ${out.namespace}`;
+  const partial = partialLines(s, gaps);
+  const podsUnread = gaps.includes(PODS_GAP);
+  const checked = podsUnread
+    ? `${plural(s.claimsChecked, 'claim')} checked; which are in use by pods could not be checked`
+    : `${plural(s.claimsChecked, 'claim')} checked, ${s.inUse} in use by pods and left alone`;
   if (!out.findings.length) {
+    if (partial.length) {
+      return `No orphaned StatefulSet claims found in what could be read ${where} (${checked}).\n${partial.join('\n')}\n`;
+    }
     return `No orphaned StatefulSet claims or Released volumes ${where} (${plural(s.claimsChecked, 'claim')} checked, ${s.inUse} in use by pods).\n`;
   }
-  const found = [s.orphanedClaims ? plural(s.orphanedClaims, 'orphaned claim') : '', s.releasedVolumes ? plural(s.releasedVolumes, 'Released volume') : '']
+  const claimsWord = podsUnread ? 'candidate orphaned claim' : 'orphaned claim';
+  const found = [s.orphanedClaims ? plural(s.orphanedClaims, claimsWord) : '', s.releasedVolumes ? plural(s.releasedVolumes, 'Released volume') : '']
     .filter(Boolean)
     .join(' and ');
-  const lines = [`Found ${found} ${where} (${plural(s.claimsChecked, 'claim')} checked, ${s.inUse} in use by pods and left alone).`];
+  const lines = [`Found ${found} ${where} (${checked}).`];
   if (out.findings.some((f) => f.statefulSetGuessed)) lines.push('"?" marks a StatefulSet name guessed from the claim name: the set is gone.');
   if (out.findings.some((f) => f.reattach.onScaleUp)) lines.push('SCALE-UP: a scale-up to that many replicas mounts the old claim again, stale data included.');
-  lines.push(`Delete them with: ${cleanupCommand}`);
+  if (s.unconfirmed < out.findings.length) lines.push(`Delete them with: ${cleanupCommand}`);
+  lines.push(...partial);
   return `\n${lines.join('\n')}\n`;
 }
 
@@ -121,7 +153,10 @@ function statusCell(r: DeleteOutcome, dryRun: 'none' | 'client' | 'server', c: P
   return 'not attempted';
 }
 
-export function renderDeletionTable(d: NonNullable<PvcOrphansOutput['deletion']>, o: { allNamespaces: boolean; color: Palette }): string {
+export function renderDeletionTable(
+  d: NonNullable<PvcOrphansOutput['deletion']>,
+  o: { allNamespaces: boolean; color: Palette; gaps?: string[] },
+): string {
   const headers = ['result', 'object', 'leaves behind / reason'];
   if (o.allNamespaces) headers.splice(1, 0, 'namespace');
   const rows = d.results.map((r) => {
@@ -138,6 +173,12 @@ export function renderDeletionTable(d: NonNullable<PvcOrphansOutput['deletion']>
   if (count('notAttempted')) tail.push(`${count('notAttempted')} not attempted`);
   let text = `${renderTable(headers, rows)}\n${tail.join(', ')}.\n`;
   if (d.notIncluded.length) text += `${plural(d.notIncluded.length, 'Released volume')} not deleted: pass --include-pvs to remove them too.\n`;
+  if (d.unconfirmed.length) {
+    text += `${plural(d.unconfirmed.length, 'candidate')} not deleted: whether a pod mounts ${d.unconfirmed.length === 1 ? 'it' : 'them'} could not be checked (${d.unconfirmed
+      .map(objectName)
+      .join(', ')}).\n`;
+  }
+  if (o.gaps?.length) text += `PARTIAL: ${o.gaps.join('; ')} (forbidden; see the warnings).\n`;
   return text;
 }
 

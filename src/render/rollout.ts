@@ -50,6 +50,10 @@ export interface RolloutStatusOutput {
   state: string;
   message: string;
   pods: RolloutPodOutput[];
+  /** False when the pods could not be read (state "unknown", counts from the set's status). */
+  complete: boolean;
+  /** One line per part skipped (a forbidden read), as written to stderr. Always present. */
+  warnings: string[];
 }
 
 export interface RolloutStepOutput {
@@ -71,6 +75,8 @@ export interface RolloutStepOutput {
   /** API requests this command sent (watches count once each). */
   requests: number;
   status?: RolloutStatusOutput | undefined;
+  /** Parts skipped for lack of rights (a forbidden read); always present (this form needs none optional, so empty). */
+  warnings: string[];
 }
 
 export interface RolloutHistoryOutput {
@@ -84,10 +90,15 @@ export interface RolloutHistoryOutput {
     images: string[];
     current: boolean;
     update: boolean;
-    pods: string[];
+    /** null: the pods could not be read. */
+    pods: string[] | null;
     created?: string | undefined;
     template?: PodTemplateSpec | undefined;
   }[];
+  /** False when the pods could not be read (which pods run which revision is unknown). */
+  complete: boolean;
+  /** One line per part skipped (a forbidden read), as written to stderr. Always present. */
+  warnings: string[];
 }
 
 export interface RolloutUndoOutput {
@@ -103,6 +114,8 @@ export interface RolloutUndoOutput {
   message: string;
   diff: string;
   requests: number;
+  /** Parts skipped for lack of rights (a forbidden read); always present (this form needs none optional, so empty). */
+  warnings: string[];
 }
 
 export interface RolloutDiffOutput {
@@ -113,11 +126,13 @@ export interface RolloutDiffOutput {
   to: { revision: number; name: string };
   changed: boolean;
   diff: string;
+  /** Parts skipped for lack of rights (a forbidden read); always present (this form needs none optional, so empty). */
+  warnings: string[];
 }
 
 // ---------------------------------------------------------------- status
 
-export function statusOutput(s: RolloutStatus): RolloutStatusOutput {
+export function statusOutput(s: RolloutStatus, warnings: string[] = []): RolloutStatusOutput {
   const f = s.facts;
   return {
     kind: 'RolloutStatus',
@@ -156,6 +171,8 @@ export function statusOutput(s: RolloutStatus): RolloutStatusOutput {
       created: p.created,
       condemned: p.condemned,
     })),
+    complete: s.podsKnown !== false && warnings.length === 0,
+    warnings,
   };
 }
 
@@ -179,9 +196,13 @@ export function renderStatusHeader(s: RolloutStatus, c: Palette): string {
   lines.push(`StatefulSet ${f.namespace}/${f.name}${flag}`);
   lines.push(`  Strategy:     ${strategyLine(f)}, ${f.podManagementPolicy}`);
   lines.push(`  Replicas:     ${f.replicas}, ordinals ${f.replicas ? `${f.start}..${f.start + f.replicas - 1}` : '-'}${f.start ? ` (start ${f.start})` : ''}${f.minReadySeconds ? `, minReadySeconds ${f.minReadySeconds}` : ''}`);
-  lines.push(
-    `  Pods:         ${s.counts.updated} updated, ${s.counts.ready} ready, ${s.counts.current} current${s.counts.other ? `, ${s.counts.other} other` : ''}${s.counts.missing ? `, ${s.counts.missing} missing` : ''}`,
-  );
+  if (s.podsKnown === false) {
+    lines.push(`  Pods:         unknown (could not be read); the controller's status says ${s.counts.updated} updated, ${s.counts.ready} ready, ${s.counts.current} current`);
+  } else {
+    lines.push(
+      `  Pods:         ${s.counts.updated} updated, ${s.counts.ready} ready, ${s.counts.current} current${s.counts.other ? `, ${s.counts.other} other` : ''}${s.counts.missing ? `, ${s.counts.missing} missing` : ''}`,
+    );
+  }
   const revs = f.currentRevision === f.updateRevision ? `${f.updateRevision || '<none>'} (current = update)` : `${f.currentRevision || '<none>'} (current) -> ${f.updateRevision || '<none>'} (update)`;
   lines.push(`  Revisions:    ${revs}`);
   lines.push(`  Generation:   observed ${f.observedGeneration} of ${f.generation}${f.observed ? '' : c.yellow(' (the controller has not seen the latest spec yet)')}`);
@@ -218,12 +239,13 @@ export const POD_HEADERS = ['ordinal', 'pod', 'revision', 'in-partition', 'ready
 
 export function renderStatus(s: RolloutStatus, now: number, c: Palette): string {
   const table = s.pods.length ? `\n${renderTable(POD_HEADERS, s.pods.map((p) => podRowCells(p, s.facts.name, now, c)))}` : '';
-  return renderStatusHeader(s, c) + table;
+  const partial = s.podsKnown === false ? '\nPARTIAL: the pods could not be read (forbidden; see the warning): where the rollout stands is unknown.\n' : '';
+  return renderStatusHeader(s, c) + table + partial;
 }
 
 // ---------------------------------------------------------------- history
 
-export function historyOutput(namespace: string, name: string, entries: RevisionEntry[], withTemplate: boolean): RolloutHistoryOutput {
+export function historyOutput(namespace: string, name: string, entries: RevisionEntry[], withTemplate: boolean, warnings: string[] = []): RolloutHistoryOutput {
   return {
     kind: 'RolloutHistory',
     namespace,
@@ -239,6 +261,8 @@ export function historyOutput(namespace: string, name: string, entries: Revision
       created: e.created,
       ...(withTemplate ? { template: e.template } : {}),
     })),
+    complete: warnings.length === 0,
+    warnings,
   };
 }
 
@@ -247,7 +271,7 @@ export function renderHistory(name: string, entries: RevisionEntry[], now: numbe
     String(e.revision),
     e.name,
     [e.isCurrent ? 'current' : '', e.isUpdate ? 'update' : ''].filter(Boolean).join(',') || '-',
-    String(e.pods.length),
+    e.pods === null ? 'unknown' : String(e.pods.length),
     e.images.join(' '),
     age(e.created, now),
     e.changeCause || '<none>',
@@ -259,7 +283,7 @@ export function renderRevisionDetail(name: string, e: RevisionEntry): string {
   const head = [
     `statefulset.apps/${name} with revision #${e.revision} (${e.name})`,
     `  Role:         ${[e.isCurrent ? 'current' : '', e.isUpdate ? 'update' : ''].filter(Boolean).join(', ') || 'history'}`,
-    `  Pods:         ${e.pods.length ? e.pods.join(', ') : '<none>'}`,
+    `  Pods:         ${e.pods === null ? 'unknown (the pods could not be read)' : e.pods.length ? e.pods.join(', ') : '<none>'}`,
     `  Change-cause: ${e.changeCause || '<none>'}`,
     'Pod Template:',
   ];

@@ -106,7 +106,9 @@ describe('finalize-localpv: diagnose only', () => {
     const f = fakeKube(loadCluster());
     const r = await runFinalize(args({ output: 'json', names: ['pv-blocked'] }), fakeDeps(f.kube).deps);
     const out = JSON.parse(r.output) as FinalizeOutput;
-    expect(Object.keys(out)).toEqual(['persistentVolumes', 'actions', 'remaining']);
+    expect(Object.keys(out)).toEqual(['persistentVolumes', 'actions', 'remaining', 'complete', 'warnings']);
+    expect(out.complete).toBe(true);
+    expect(out.warnings).toEqual([]);
     expect(out.persistentVolumes).toHaveLength(1);
     const pv = out.persistentVolumes[0]!;
     expect(pv).toMatchObject({

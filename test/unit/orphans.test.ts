@@ -248,7 +248,7 @@ describe('detectOrphans', () => {
       reattach: { onScaleUp: true, atReplicas: 3 },
     });
     expect(f.message).toContain('[0, 2)');
-    expect(r.summary).toEqual({ claimsChecked: 5, inUse: 2, inRange: 0, lookAlike: 0, orphanedClaims: 3, releasedVolumes: 0 });
+    expect(r.summary).toEqual({ claimsChecked: 5, inUse: 2, inRange: 0, lookAlike: 0, orphanedClaims: 3, releasedVolumes: 0, undecided: 0, unconfirmed: 0 });
   });
 
   it('reports what the retention policy would have done', () => {

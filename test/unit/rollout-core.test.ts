@@ -290,7 +290,7 @@ describe('ControllerRevisions: ownership, history, undo, diff', () => {
   });
   it('history marks current/update and pods', () => {
     const h = history(sts({ current: 'web-bbb', update: 'web-ccc' }), revs, [...pods(4, 'web-bbb'), pod(4, { rev: 'web-ccc' })]);
-    expect(h.map((e) => [e.revision, e.isCurrent, e.isUpdate, e.pods.length, e.images[0]])).toEqual([
+    expect(h.map((e) => [e.revision, e.isCurrent, e.isUpdate, e.pods?.length, e.images[0]])).toEqual([
       [1, false, false, 0, 'nginx=n:1'],
       [2, true, false, 4, 'nginx=n:2'],
       [3, false, true, 1, 'nginx=n:3'],

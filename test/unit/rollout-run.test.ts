@@ -103,7 +103,7 @@ describe('rollout NAME --step', () => {
     const c = heldCluster();
     const r = await runStep(stepArgs({ to: 0, output: 'json' }), fakeDeps(c));
     const out = JSON.parse(r.output);
-    expect(out).toMatchObject({ kind: 'RolloutStep', result: 'ok', partition: { from: 5, to: 0 } });
+    expect(out).toMatchObject({ kind: 'RolloutStep', result: 'ok', partition: { from: 5, to: 0 }, warnings: [] });
     expect([...c.pods.values()].every((p) => p.metadata.labels!['controller-revision-hash'] === B)).toBe(true);
     expect(c.sts.status!.currentRevision).toBe(B);
   });
@@ -269,7 +269,7 @@ describe('rollout status', () => {
     const c = new FakeCluster(sts({ partition: 5, current: A, update: B, updatedReplicas: 0 }), pods(5, A));
     const r = await runStatus({ ...globals({ output: 'json' }), name: 'web', watch: false, timeout: '0' }, fakeDeps(c));
     const out = JSON.parse(r.output);
-    expect(out).toMatchObject({ kind: 'RolloutStatus', held: true, state: 'held', partition: 5, counts: { updated: 0 }, maxUnavailable: { honoured: false } });
+    expect(out).toMatchObject({ kind: 'RolloutStatus', held: true, state: 'held', partition: 5, counts: { updated: 0 }, maxUnavailable: { honoured: false }, complete: true, warnings: [] });
     expect(out.pods).toHaveLength(5);
     expect(out.pods[0]).toMatchObject({ ordinal: 0, revisionKind: 'current' });
   });
