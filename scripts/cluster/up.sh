@@ -124,17 +124,17 @@ options:
   disableQPSLimits: true
 componentsPatches:
 - name: etcd
-  envs: [{name: GOMEMLIMIT, value: 400MiB}]
+  extraEnvs: [{name: GOMEMLIMIT, value: 400MiB}]
 - name: kube-apiserver
-  envs: [{name: GOMEMLIMIT, value: 700MiB}]
+  extraEnvs: [{name: GOMEMLIMIT, value: 700MiB}]
 - name: kube-controller-manager
-  envs: [{name: GOMEMLIMIT, value: 300MiB}]
+  extraEnvs: [{name: GOMEMLIMIT, value: 300MiB}]
   # A namespace's default ServiceAccount comes from ns-exec.sh, after the namespace's ClusterExec.
   extraArgs: [{key: controllers, value: "*,-serviceaccount-controller"}]
 - name: kube-scheduler
-  envs: [{name: GOMEMLIMIT, value: 150MiB}]
+  extraEnvs: [{name: GOMEMLIMIT, value: 150MiB}]
 - name: kwok-controller
-  envs: [{name: GOMEMLIMIT, value: 200MiB}]
+  extraEnvs: [{name: GOMEMLIMIT, value: 200MiB}]
 CONFIG
 
 log "starting the control plane (kube $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, coredns $COREDNS_VERSION)"
