@@ -253,12 +253,15 @@ describe.skipIf(clusterKind !== 'kwok')('kubectl sts mongo-status: the real mong
     }
   });
 
-  it('fake shell: neither shell in the container -> says so and names -c, exit 1', async () => {
+  it('fake shell: neither shell in the container -> could not check (exit 4), says so and names -c', async () => {
     await setExec('mongo-0', { KSTS_MONGO_SHELLS: 'none' });
     try {
       const r = await plugin(['mongo-status', 'mongo', '-n', ns]);
-      expect(r.exitCode).toBe(1);
-      expect(r.stdout).toContain('neither mongosh nor the legacy mongo shell is installed in container mongo of pod mongo-0; pick the container running mongod with -c');
+      // No member could be asked: never a clean bill of health, and not a finding about the replica set either.
+      expect(r.exitCode).toBe(4);
+      expect(r.stdout).toContain('Could not check: no member could be asked (program not installed in the image)');
+      expect(r.stdout).toContain('neither mongosh nor the legacy mongo shell is installed in container mongo of pod mongo-0');
+      expect(r.stdout).toContain('pick the container running mongod with -c CONTAINER');
     } finally {
       await realShell('mongo-0', 'healthy');
     }
