@@ -52,13 +52,7 @@ export function sortPods(pods: Pod[], setName: string): Pod[] {
   });
 }
 
-/** The set's pods among `pods`: selected by its selector and controlled by it. */
-export function podsOfSet(sts: StatefulSet, pods: Pod[]): Pod[] {
-  return sortPods(
-    pods.filter((p) => selectorMatches(sts.spec.selector, p.metadata.labels) && ownedBy(p, sts)),
-    sts.metadata.name,
-  );
-}
+export { podsOfSet } from './pods.js';
 
 export function isHeadless(svc: Service): boolean {
   return svc.spec.clusterIP === 'None';

@@ -2,7 +2,7 @@
  * What each finalizer found on a stuck PV or PVC means: which component removes it, when, what it
  * is waiting for in this case, and what removing it by hand skips. Pure.
  */
-import type { ClaimState, ObjectKind, PodUse } from './finalize.js';
+import type { ClaimState, ObjectKind, PodUse } from './finalize-types.js';
 
 export const PV_PROTECTION = 'kubernetes.io/pv-protection';
 export const PVC_PROTECTION = 'kubernetes.io/pvc-protection';

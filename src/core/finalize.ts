@@ -18,7 +18,7 @@
 import type { LabelSelector, Node, ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod } from './types.js';
 import { humanDuration } from './duration.js';
 import { selectorMatches } from './labels.js';
-import { podHoldsVolumes } from './pods.js';
+import { claimsOfPod, podHoldsVolumes } from './pods.js';
 import { explainFinalizer, type FinalizerContext, type FinalizerInfo } from './finalize-finalizers.js';
 
 export { explainFinalizer, KNOWN_FINALIZERS, PV_PROTECTION, PVC_PROTECTION, CSI_PROVISIONER_FINALIZER, INTREE_PV_FINALIZER } from './finalize-finalizers.js';
@@ -30,21 +30,9 @@ export type VolumeType = 'local' | 'hostPath' | 'csi' | 'nfs' | 'other';
 /** unknown: the verdict depends on something that could not be read (forbidden); never guessed. */
 export type Verdict = 'safe' | 'blocked-by-pod' | 'node-gone' | 'waiting-for-controller' | 'unknown';
 /** unknown: the claims of its namespace could not be read. */
-export type ClaimState = 'exists' | 'terminating' | 'gone' | 'unknown';
-export type ObjectKind = 'PersistentVolume' | 'PersistentVolumeClaim';
+export type { ClaimState, ObjectKind, PodUse } from './finalize-types.js';
+import type { ClaimState, ObjectKind, PodUse } from './finalize-types.js';
 
-export interface PodUse {
-  namespace: string;
-  name: string;
-  /** spec.nodeName; undefined while not scheduled. */
-  node?: string;
-  phase: string;
-  terminating: boolean;
-  /** The pod is scheduled to a node that no longer exists (it cannot be running anything). */
-  nodeGone: boolean;
-  /** Whether the pod may still read or write the volume (running, pending, or terminating). */
-  holds: boolean;
-}
 
 export interface ClaimInfo {
   namespace: string;
@@ -187,15 +175,6 @@ function nodeInfo(pv: PersistentVolume | undefined, inputs: FinalizeInputs): Nod
   return { name: names.join(','), exists: names.some((n) => nodeExists(inputs.nodes, n)) };
 }
 
-/** Claim names a pod mounts: persistentVolumeClaim volumes and generic ephemeral volumes (<pod>-<volume>). */
-export function podClaimNames(pod: Pod): string[] {
-  const out: string[] = [];
-  for (const v of pod.spec.volumes ?? []) {
-    if (v.persistentVolumeClaim) out.push(v.persistentVolumeClaim.claimName);
-    else if (v.ephemeral) out.push(`${pod.metadata.name}-${v.name}`);
-  }
-  return out;
-}
 
 function podUse(pod: Pod, inputs: FinalizeInputs): PodUse {
   const node = pod.spec.nodeName || undefined;
@@ -215,7 +194,7 @@ function podUse(pod: Pod, inputs: FinalizeInputs): PodUse {
 
 function podsMounting(inputs: FinalizeInputs, namespace: string, claim: string): PodUse[] {
   return inputs.pods
-    .filter((p) => (p.metadata.namespace ?? '') === namespace && podClaimNames(p).includes(claim))
+    .filter((p) => (p.metadata.namespace ?? '') === namespace && claimsOfPod(p).includes(claim))
     .map((p) => podUse(p, inputs))
     .sort((a, b) => a.name.localeCompare(b.name));
 }

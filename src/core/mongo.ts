@@ -6,7 +6,7 @@
  * members, and why a pod could not be asked (auth, not a replica set, no shell). Pure.
  */
 import type { Pod, StatefulSet } from './types.js';
-import { ownedBy, ordinalOf, isTerminating } from './pods.js';
+import { ordinalOf, isTerminating, podsOfSet } from './pods.js';
 import { BsonTimestamp, type MongoErrorInfo, type ProbeOutput } from './mongo-parse.js';
 import { causeHint, causeLabel, type ExecCause, type ExecProblem } from './exec-cause.js';
 
@@ -390,12 +390,9 @@ function stateOf(m: MemberStatus): string {
 
 const UNHEALTHY_STATES = new Set([0, 3, 4, 5, 6, 8, 9, 10]);
 
-/** The pods that belong to the set: owned by it (or, without owner references, named like it), not terminating. */
+/** The set's pods (podsOfSet), not terminating. */
 export function setPods(sts: StatefulSet, pods: Pod[]): Pod[] {
-  return pods
-    .filter((p) => !isTerminating(p))
-    .filter((p) => ownedBy(p, sts) || (!p.metadata.ownerReferences?.length && ordinalOf(p.metadata.name, sts.metadata.name) !== undefined))
-    .sort((a, b) => (ordinalOf(a.metadata.name, sts.metadata.name) ?? 0) - (ordinalOf(b.metadata.name, sts.metadata.name) ?? 0));
+  return podsOfSet(sts, pods).filter((p) => !isTerminating(p));
 }
 
 function newestConfig(views: MongoView[]): ReplSetConfig | undefined {

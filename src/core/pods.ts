@@ -1,5 +1,6 @@
 /** Facts about pods and StatefulSet identities shared by several commands. Pure. */
 import type { Pod, PersistentVolumeClaim, StatefulSet } from './types.js';
+import { selectorMatches } from './labels.js';
 
 export const REVISION_LABEL = 'controller-revision-hash';
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
@@ -50,9 +51,42 @@ export function ordinalRange(sts: StatefulSet): { start: number; end: number } {
   return { start, end: start + (sts.spec.replicas ?? 1) };
 }
 
-/** Names of the claims a pod mounts through persistentVolumeClaim volumes. */
+/**
+ * Names of the claims a pod mounts: its persistentVolumeClaim volumes, and its generic ephemeral
+ * volumes, whose claims the ephemeral-volume controller names `<pod>-<volume>`. The one
+ * definition every command uses (orphans, finalizers, deletes).
+ */
 export function claimsOfPod(pod: Pod): string[] {
-  return (pod.spec.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []));
+  const out: string[] = [];
+  for (const v of pod.spec.volumes ?? []) {
+    if (v.persistentVolumeClaim) out.push(v.persistentVolumeClaim.claimName);
+    else if (v.ephemeral) out.push(`${pod.metadata.name}-${v.name}`);
+  }
+  return out;
+}
+
+/**
+ * The set's pods among `pods`, sorted by ordinal: named `<set>-<ordinal>` and controlled by the
+ * set — or, with no controller reference at all, matching its selector (what the StatefulSet
+ * controller would adopt). A pod controlled by anything else is never the set's. Terminating
+ * pods are included; callers that must skip them say so. The one definition every command uses.
+ */
+export function podsOfSet(sts: StatefulSet, pods: Pod[]): Pod[] {
+  const name = sts.metadata.name;
+  return pods
+    .filter((p) => {
+      if (p.metadata.namespace && sts.metadata.namespace && p.metadata.namespace !== sts.metadata.namespace) return false;
+      if (ordinalOf(p.metadata.name, name) === undefined) return false;
+      const controller = (p.metadata.ownerReferences ?? []).find((r) => r.controller);
+      if (controller) return ownedBy(p, sts);
+      return selectorMatches(sts.spec.selector, p.metadata.labels);
+    })
+    .sort((a, b) => ordinalOf(a.metadata.name, name)! - ordinalOf(b.metadata.name, name)!);
+}
+
+/** podsOfSet keyed by ordinal. */
+export function podsByOrdinal(sts: StatefulSet, pods: Pod[]): Map<number, Pod> {
+  return new Map(podsOfSet(sts, pods).map((p) => [ordinalOf(p.metadata.name, sts.metadata.name)!, p]));
 }
 
 /** Map "namespace/claim" -> pods (any phase) that mount it. */

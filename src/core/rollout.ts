@@ -8,7 +8,7 @@
  * ordinal >= start + partition; partition >= replicas holds every pod on the current revision.
  */
 import type { ControllerRevision, KubeEvent, Pod, PodTemplateSpec, StatefulSet } from './types.js';
-import { REVISION_LABEL, isPodAvailable, isPodReady, isTerminating, ordinalOf, ownedBy, podCondition, restartCount } from './pods.js';
+import { REVISION_LABEL, isPodAvailable, isPodReady, isTerminating, ordinalOf, ownedBy, podCondition, podsByOrdinal, restartCount } from './pods.js';
 
 export type StrategyType = 'RollingUpdate' | 'OnDelete';
 
@@ -157,21 +157,9 @@ export interface PodRow {
   condemned: boolean;
 }
 
-/** The set's pods: owned by it and named `<set>-<ordinal>`, sorted by ordinal. */
-export function podsOfSet(sts: StatefulSet, pods: Pod[]): Map<number, Pod> {
-  const out = new Map<number, Pod>();
-  for (const p of pods) {
-    const ord = ordinalOf(p.metadata.name, sts.metadata.name);
-    if (ord === undefined) continue;
-    if (p.metadata.ownerReferences?.length && !ownedBy(p, sts)) continue;
-    out.set(ord, p);
-  }
-  return new Map([...out.entries()].sort((a, b) => a[0] - b[0]));
-}
-
 export function podRows(sts: StatefulSet, pods: Pod[], now: number): PodRow[] {
   const f = setFacts(sts);
-  const byOrd = podsOfSet(sts, pods);
+  const byOrd = podsByOrdinal(sts, pods);
   const ords = new Set<number>(byOrd.keys());
   for (let o = f.start; o < f.start + f.replicas; o++) ords.add(o);
   const rows: PodRow[] = [];
@@ -479,7 +467,7 @@ export interface WaitProgress {
  */
 export function waitProgress(sts: StatefulSet, pods: Pod[], target: WaitTarget, now: number): WaitProgress {
   const f = setFacts(sts);
-  const byOrd = podsOfSet(sts, pods);
+  const byOrd = podsByOrdinal(sts, pods);
   const total = target.ordinals.length;
   if (f.observedGeneration < target.generation) {
     return {
@@ -549,13 +537,6 @@ export function lastEventLine(events: KubeEvent[]): string | undefined {
   return `${last.type ?? 'Normal'} ${last.reason ?? ''}: ${(last.message ?? '').trim()}`;
 }
 
-/** Restart counts by pod name, to compare at the end of an --interval. */
-export function restartsOf(pods: Pod[], names: string[]): Map<string, number> {
-  const want = new Set(names);
-  const m = new Map<string, number>();
-  for (const p of pods) if (want.has(p.metadata.name)) m.set(p.metadata.name, restartCount(p));
-  return m;
-}
 
 /**
  * During --interval: the first watched pod that restarted, lost Ready, or disappeared since the
@@ -590,7 +571,7 @@ export interface DeletePlan {
  */
 export function planPodDeletions(sts: StatefulSet, pods: Pod[], o: { count?: number; to?: number }): DeletePlan {
   const f = setFacts(sts);
-  const byOrd = podsOfSet(sts, pods);
+  const byOrd = podsByOrdinal(sts, pods);
   const outdated: DeletePlan['pods'] = [];
   for (let ord = f.start + f.replicas - 1; ord >= f.start; ord--) {
     const p = byOrd.get(ord);
@@ -647,7 +628,7 @@ export function imagesOf(t: PodTemplateSpec | undefined): string[] {
 
 export function history(sts: StatefulSet, revisions: ControllerRevision[], pods: Pod[] | undefined): RevisionEntry[] {
   const f = setFacts(sts);
-  const byOrd = podsOfSet(sts, pods ?? []);
+  const byOrd = podsByOrdinal(sts, pods ?? []);
   return ownedRevisions(sts, revisions).map((r) => {
     const t = templateOf(r);
     return {
@@ -712,7 +693,7 @@ export function planUndo(sts: StatefulSet, revisions: ControllerRevision[], pods
   if (target.metadata.name === f.updateRevision) {
     return { kind: 'noop', reason: `statefulset ${f.name} already has the template of revision ${target.revision} (${target.metadata.name})` };
   }
-  const byOrd = podsOfSet(sts, pods);
+  const byOrd = podsByOrdinal(sts, pods);
   const badPods = [...byOrd.entries()]
     .filter(([, p]) => f.updateRevision && p.metadata.labels?.[REVISION_LABEL] === f.updateRevision && !isTerminating(p))
     .sort((a, b) => b[0] - a[0])

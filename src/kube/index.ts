@@ -27,6 +27,5 @@ export type { KubeClient, DryRun, PatchType, Query, ListResult, WatchEvent, Dele
 export type { ExecFn, ExecRequest, ExecResult } from './exec.js';
 export { Resources, resourcePath, describePath } from './resources.js';
 export { observe, WaitTimeoutError, type Snapshot, type Source } from './observe.js';
-export { patchWithRetry, withPrecondition, type PatchPlan } from './update.js';
 export { mapBounded } from './concurrency.js';
 export { readOptional, newWarnings, type Warnings } from './optional.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { age, formatDuration, humanDuration, parseDuration } from '../../src/core/duration.js';
 import { mapSelectorMatches, parseSelector, selectorMatches, selectorToString } from '../../src/core/labels.js';
 import { closestNames, editDistance } from '../../src/core/names.js';
-import { claimUsers, isPodAvailable, isPodReady, ordinalOf, ordinalRange, ownedBy } from '../../src/core/pods.js';
+import { claimUsers, claimsOfPod, isPodAvailable, isPodReady, ordinalOf, ordinalRange, ownedBy, podsOfSet } from '../../src/core/pods.js';
 import type { Pod, StatefulSet } from '../../src/core/types.js';
 
 describe('parseDuration', () => {
@@ -106,5 +106,34 @@ describe('pods', () => {
     expect(ownedBy(pod('web-2'), { ...sts, metadata: { name: 'web', uid: 'other' } })).toBe(false);
     const users = claimUsers([pod('web-2'), pod('web-3')]);
     expect([...users.keys()]).toEqual(['ns/www-web-2', 'ns/www-web-3']);
+  });
+});
+
+describe('podsOfSet: the one rule for "the set\'s pods"', () => {
+  const set = { metadata: { name: 'db', namespace: 'ns', uid: 'set-uid' }, spec: { selector: { matchLabels: { app: 'db' } }, template: { spec: { containers: [] } } } } as never;
+  const p = (name: string, o: { owner?: { kind: string; name: string; uid: string }; labels?: Record<string, string>; ns?: string } = {}) =>
+    ({
+      metadata: { name, namespace: o.ns ?? 'ns', labels: o.labels ?? { app: 'db' }, ...(o.owner ? { ownerReferences: [{ ...o.owner, controller: true, apiVersion: 'apps/v1' }] } : {}) },
+      spec: { containers: [] },
+    }) as never;
+  const mine = { kind: 'StatefulSet', name: 'db', uid: 'set-uid' };
+  it.each([
+    ['controlled by the set', p('db-0', { owner: mine }), true],
+    ['no controller, selector matches (adoptable)', p('db-1'), true],
+    ['no controller, selector does not match', p('db-2', { labels: { app: 'other' } }), false],
+    ['controlled by another set of the same name (old uid)', p('db-3', { owner: { ...mine, uid: 'old-uid' } }), false],
+    ['controlled by something else', p('db-4', { owner: { kind: 'ReplicaSet', name: 'db-abc', uid: 'x' } }), false],
+    ['not named <set>-<ordinal>', p('db-backup', { owner: mine }), false],
+    ['a look-alike prefix', p('db-0-extra'), false],
+    ['another namespace', p('db-5', { ns: 'other' }), false],
+  ])('%s', (_what, pod, expected) => {
+    expect(podsOfSet(set, [pod]).length === 1).toBe(expected);
+  });
+  it('sorts by ordinal, numerically', () => {
+    expect(podsOfSet(set, [p('db-10'), p('db-2'), p('db-0')]).map((x: { metadata: { name: string } }) => x.metadata.name)).toEqual(['db-0', 'db-2', 'db-10']);
+  });
+  it('claimsOfPod: persistentVolumeClaim volumes and generic ephemeral volumes', () => {
+    const pod = { metadata: { name: 'db-0' }, spec: { containers: [], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-db-0' } }, { name: 'scratch', ephemeral: {} }, { name: 'cfg', configMap: {} }] } } as never;
+    expect(claimsOfPod(pod)).toEqual(['data-db-0', 'db-0-scratch']);
   });
 });

@@ -1,3 +1,4 @@
+import { claimsOfPod } from '../../src/core/pods.js';
 import { describe, expect, it } from 'vitest';
 import {
   CSI_PROVISIONER_FINALIZER,
@@ -11,7 +12,6 @@ import {
   explainFinalizer,
   keyOf,
   planFinalize,
-  podClaimNames,
   pvNodeNames,
   stillAllowed,
   volumeType,
@@ -311,9 +311,9 @@ describe('helpers', () => {
     expect(pvNodeNames(pvs['pv-csi']!)).toEqual([]);
   });
 
-  it('podClaimNames includes generic ephemeral volumes', () => {
+  it('claimsOfPod includes generic ephemeral volumes', () => {
     const eph = inputs.pods.find((p) => p.metadata.name === 'eph')!;
-    expect(podClaimNames(eph)).toEqual(['eph-scratch']);
+    expect(claimsOfPod(eph)).toEqual(['eph-scratch']);
   });
 
   it('describePodUse', () => {

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { observe, WaitTimeoutError } from '../../src/kube/observe.js';
-import { patchWithRetry } from '../../src/kube/update.js';
 import { KubeApiError } from '../../src/errors.js';
 
 type Handler = (req: http.IncomingMessage, url: URL, body: string, res: http.ServerResponse) => void;
@@ -152,38 +151,6 @@ describe('KubeClient', () => {
     await client.delete('/api/v1/namespaces/ns/persistentvolumeclaims/c', { preconditions: { uid: 'u1', resourceVersion: '7' }, dryRun: 'server' });
     expect(seen[0]!.method).toBe('DELETE');
     expect(JSON.parse(seen[0]!.body)).toEqual({ kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: 'u1', resourceVersion: '7' }, dryRun: ['All'] });
-  });
-});
-
-describe('patchWithRetry', () => {
-  it('carries the resourceVersion read and retries after a 409', async () => {
-    let rv = 1;
-    let patches = 0;
-    handler = (req, _u, body, res) => {
-      if (req.method === 'GET') return json(res, 200, { metadata: { name: 'web', resourceVersion: String(rv) }, spec: { p: 1 } });
-      patches++;
-      const sent = JSON.parse(body);
-      if (patches === 1) {
-        rv = 2; // someone else wrote in between
-        return json(res, 409, status(409, 'Conflict', 'the object has been modified'));
-      }
-      expect(sent.metadata.resourceVersion).toBe('2');
-      return json(res, 200, { metadata: { name: 'web', resourceVersion: '3' }, spec: sent.spec });
-    };
-    const r = await patchWithRetry(client, '/apis/apps/v1/namespaces/ns/statefulsets/web', () => ({ patch: { spec: { p: 0 } } }));
-    expect(patches).toBe(2);
-    expect(r.after?.metadata.resourceVersion).toBe('3');
-    expect(seen.filter((s) => s.method === 'PATCH').map((s) => s.contentType)).toEqual([
-      'application/merge-patch+json',
-      'application/merge-patch+json',
-    ]);
-  });
-
-  it('client dry-run sends nothing but the GET', async () => {
-    handler = (_r, _u, _b, res) => json(res, 200, { metadata: { name: 'web', resourceVersion: '5' } });
-    const r = await patchWithRetry(client, '/x/web', () => ({ patch: { spec: { a: 1 } } }), { dryRun: 'client' });
-    expect(r.patch).toEqual({ spec: { a: 1 }, metadata: { resourceVersion: '5' } });
-    expect(seen.map((s) => s.method)).toEqual(['GET']);
   });
 });
 
