@@ -8,10 +8,11 @@
  */
 import type { Argv } from 'yargs';
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
-import { durationFlag } from './flags.js';
+import { durationFlag, parseDryRun } from './flags.js';
+import { confirmChange } from './confirm.js';
 import type { Deps } from '../deps.js';
-import type { Kube } from '../kube/index.js';
-import { CliError, UsageError, checkExitCode } from '../errors.js';
+import type { DryRun as DryRunMode, Kube } from '../kube/index.js';
+import { CliError, UsageError, checkExitCode, isConflict } from '../errors.js';
 import type { EndpointSlice, Pod, Service, StatefulSet } from '../core/types.js';
 import { formatDuration } from '../core/duration.js';
 import { selectorToString } from '../core/labels.js';
@@ -48,7 +49,14 @@ export interface DnsCheckArgs {
   container?: string | undefined;
   debugImage?: string | undefined;
   staticOnly?: boolean | undefined;
+  /** With --debug-image: do not ask before adding an ephemeral container. */
+  yes?: boolean | undefined;
+  /** With --debug-image: client (add nothing) or server (the API server validates the add; nothing persisted). */
+  dryRun?: string | undefined;
 }
+
+/** The debug container was not added (dry run): its pod's lookups are not run, and say why. */
+class DebugNotAdded extends Error {}
 
 /** Lookups of one probe pod run in one exec, at most this many at a time. */
 const BATCH_SIZE = 8;
@@ -66,7 +74,7 @@ function defaultContainer(pod: Pod, flag: string | undefined): string {
   return pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? pod.spec.containers[0]?.name ?? '';
 }
 
-export function validateArgs(args: DnsCheckArgs & GlobalArgs): { mode: ProbeMode; timeoutMs: number } {
+export function validateArgs(args: DnsCheckArgs & GlobalArgs): { mode: ProbeMode; timeoutMs: number; debugDryRun: DryRunMode } {
   if (args.allNamespaces) throw new UsageError('dns-check works on one StatefulSet: -A/--all-namespaces is not supported', ['Use -n NAMESPACE.']);
   if (args.from && args.allPairs) throw new UsageError('--from and --all-pairs cannot be used together');
   if (args.staticOnly) {
@@ -75,11 +83,15 @@ export function validateArgs(args: DnsCheckArgs & GlobalArgs): { mode: ProbeMode
   }
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new UsageError(`--concurrency must be a whole number >= 1, not ${args.concurrency}`);
   const timeoutMs = durationFlag('exec-timeout', args.execTimeout);
+  const debugDryRun = parseDryRun(args.dryRun);
+  if ((args.yes || debugDryRun !== 'none') && args.debugImage === undefined) {
+    throw new UsageError(`${args.yes ? '--yes' : '--dry-run'} only applies with --debug-image (the one change dns-check can make)`);
+  }
   if (args.clusterDomain !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(args.clusterDomain.replace(/\.$/, ''))) {
     throw new UsageError(`--cluster-domain "${args.clusterDomain}" is not a DNS domain (e.g. cluster.local)`);
   }
   const mode: ProbeMode = args.from ? { kind: 'from', pod: args.from } : args.allPairs ? { kind: 'all-pairs' } : { kind: 'default' };
-  return { mode, timeoutMs };
+  return { mode, timeoutMs, debugDryRun };
 }
 
 type Attempt = { missing: true } | { r: ExecResult } | { problem: ExecProblem };
@@ -226,6 +238,11 @@ class LookupRunner {
       }
       dbg = await pending;
     } catch (e) {
+      if (e instanceof DebugNotAdded) {
+        const problem: ExecProblem = { cause: 'binary-missing', pod: l.probe, detail: `no resolver tool (${tools}) in container ${container} of ${l.probe}; ${e.message}` };
+        return { lookup: l, container, problem, unavailable: problem.detail };
+      }
+      if (e instanceof CliError) throw e; // the confirmation gate refused or was declined: the whole run stops, nothing was added
       const problem = classifyExecError(e as ErrorLike, this.targetOf(l.probe, container, undefined));
       const detail = problem.cause === 'forbidden' ? problem.detail : `no debug container (${this.debugImage}) in pod ${l.probe}: ${(e as Error).message}`;
       return { lookup: l, container, problem: { ...problem, detail }, unavailable: detail };
@@ -237,17 +254,36 @@ class LookupRunner {
   }
 }
 
-/** Adds (or reuses) an ephemeral debug container running `image` in the pod, as `kubectl debug` does, and waits until it runs. */
-async function ensureDebugContainer(kube: Kube, ns: string, podName: string, image: string, target: string, timeoutMs: number, deps: Deps): Promise<string> {
+/**
+ * Adds (or reuses) an ephemeral debug container running `image` in the pod, as `kubectl debug`
+ * does, and waits until it runs. A change to a running pod that cannot be undone (ephemeral
+ * containers stay until the pod is deleted), so it goes through the confirmation gate (`gate`,
+ * asked once per run), honours --dry-run, and is sent with the resourceVersion of the pod it was
+ * planned on; on a conflict the pod is read again and the plan made again (another debug
+ * container of the same image may have appeared meanwhile).
+ */
+async function ensureDebugContainer(kube: Kube, ns: string, podName: string, image: string, target: string, timeoutMs: number, deps: Deps, o: { gate: (pod: string) => Promise<void>; dryRun: DryRunMode }): Promise<string> {
   const { Resources, resourcePath, observe } = await import('../kube/index.js');
   const path = resourcePath(Resources.pods, { namespace: ns, name: podName });
-  const pod = await kube.client.get<EphemeralPod>(path);
   const running = (p: EphemeralPod, name: string) => p.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state;
-  let name = (pod.spec.ephemeralContainers ?? []).find((c) => c.name.startsWith(DEBUG_CONTAINER_PREFIX) && c.image === image && running(pod, c.name)?.running)?.name;
-  if (!name) {
-    name = `${DEBUG_CONTAINER_PREFIX}${Math.random().toString(36).slice(2, 7)}`;
-    const spec = { name, image, command: ['sleep', '3600'], stdin: false, tty: false, targetContainerName: target, terminationMessagePolicy: 'File' };
-    await kube.client.patch(`${path}/ephemeralcontainers`, { spec: { ephemeralContainers: [spec] } }, 'strategic');
+  let name: string | undefined;
+  for (let attempt = 1; !name; attempt++) {
+    const pod = await kube.client.get<EphemeralPod>(path);
+    name = (pod.spec.ephemeralContainers ?? []).find((c) => c.name.startsWith(DEBUG_CONTAINER_PREFIX) && c.image === image && running(pod, c.name)?.running)?.name;
+    if (name) break;
+    await o.gate(podName);
+    const candidate = `${DEBUG_CONTAINER_PREFIX}${Math.random().toString(36).slice(2, 7)}`;
+    const spec = { name: candidate, image, command: ['sleep', '3600'], stdin: false, tty: false, targetContainerName: target, terminationMessagePolicy: 'File' };
+    const body = { ...(pod.metadata.resourceVersion ? { metadata: { resourceVersion: pod.metadata.resourceVersion } } : {}), spec: { ephemeralContainers: [spec] } };
+    if (o.dryRun === 'client') throw new DebugNotAdded(`dry run (client): would add ephemeral container ${candidate} (${image}); not added, so these lookups did not run`);
+    try {
+      await kube.client.patch(`${path}/ephemeralcontainers`, body, 'strategic', o.dryRun);
+    } catch (e) {
+      if (isConflict(e) && attempt < 3) continue; // the pod changed since it was read: re-read, re-plan
+      throw e;
+    }
+    if (o.dryRun === 'server') throw new DebugNotAdded(`dry run (server): the API server accepted adding ephemeral container ${candidate} (${image}); not added, so these lookups did not run`);
+    name = candidate;
     deps.log(`added ephemeral container ${name} (${image}) to pod ${podName} for the lookups; ephemeral containers stay until the pod is deleted`);
   }
   const wanted = name;
@@ -279,7 +315,7 @@ function liveRow(c: DnsCheck, o: LookupOutcome): DnsCheckRow {
 }
 
 export async function runDnsCheck(args: DnsCheckArgs & GlobalArgs, deps: Deps): Promise<CommandResult> {
-  const { mode, timeoutMs } = validateArgs(args);
+  const { mode, timeoutMs, debugDryRun } = validateArgs(args);
   const kube = await deps.kube();
   const { Resources, resourcePath, mapBounded, readOptional, newWarnings } = await import('../kube/index.js');
   const ns = args.namespace ?? kube.namespace;
@@ -354,8 +390,21 @@ export async function runDnsCheck(args: DnsCheckArgs & GlobalArgs, deps: Deps): 
           fix: `make a pod Ready, or pass --from POD (any running pod in ${ns} with nslookup); for the static checks alone: kubectl sts dns-check ${sts.metadata.name} -n ${ns} --static-only`,
         });
       } else {
+        // One question per run, asked when the first pod turns out to need a debug container.
+        let asked: Promise<void> | undefined;
+        const gate = (pod: string) =>
+          (asked ??= confirmChange(deps, {
+            action: `add an ephemeral debug container (${args.debugImage}) to pod ${pod} and to any other pod of ${sts.metadata.name} without a resolver tool`,
+            lines: [
+              `Pod ${ns}/${pod} has none of nslookup, getent, dig in container ${containerOf(pod)}.`,
+              `dns-check would add an ephemeral container running ${args.debugImage} (sleep 3600) to it, and to every other pod of ${sts.metadata.name} in the same state, to run the lookups from.`,
+              'Ephemeral containers cannot be removed: they stay in the pod spec until the pod is deleted (the pod itself is not restarted).',
+            ],
+            yes: args.yes,
+            dryRun: debugDryRun,
+          }));
         const runner = new LookupRunner(kube, ns, timeoutMs, containerOf, targetOf, args.debugImage, (pod) =>
-          ensureDebugContainer(kube, ns, pod, args.debugImage!, containerOf(pod), timeoutMs, deps),
+          ensureDebugContainer(kube, ns, pod, args.debugImage!, containerOf(pod), timeoutMs, deps, { gate, dryRun: debugDryRun }),
         );
         if (args.clusterDomain) {
           zone = args.clusterDomain.replace(/\.$/, '').toLowerCase();
@@ -454,6 +503,8 @@ export const dnsCheckCommand = defineCommand<DnsCheckArgs>({
       .option('exec-timeout', { type: 'string', default: '20s', describe: 'Time allowed for one lookup exec (e.g. 10s)' })
       .option('container', { alias: 'c', type: 'string', describe: 'Container to run lookups in (default: the default container)' })
       .option('static-only', { type: 'boolean', default: false, describe: 'Only the checks made through the API (Service, selector, ports, EndpointSlices): no exec, no lookups' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'With --debug-image: add the debug containers without asking' })
+      .option('dry-run', { type: 'string', describe: 'With --debug-image: client (add nothing) or server (the API server validates the add; nothing persisted); those lookups do not run' })
       .option('debug-image', {
         type: 'string',
         describe: 'When a container has no nslookup/getent/dig, add an ephemeral debug container with this image (e.g. busybox) and look up from it',

@@ -9,6 +9,7 @@
  */
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
 import { parseDryRun } from './flags.js';
+import { noTerminalRefusal } from './confirm.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
 import { AbortedError, CliError, ExitCode, UsageError, checkExitCode, isConflict, isForbidden, isNotFound } from '../errors.js';
@@ -368,7 +369,9 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
   let confirmed = dryRun !== 'none' || args.yes || toFinalize.length === 0;
   if (!confirmed) {
     if (!deps.interactive) {
-      deps.log('error: refusing to remove finalizers without confirmation: there is no terminal to ask on; pass --yes');
+      const refusal = noTerminalRefusal(`remove the finalizers of ${toFinalize.length} object(s)`, []);
+      deps.log(`error: ${refusal.message}`);
+      for (const h of refusal.hints) deps.log(`  ${h}`);
     } else {
       if (!structured && args.output !== 'name') {
         deps.write(head);

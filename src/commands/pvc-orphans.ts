@@ -10,6 +10,7 @@
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
 import { durationFlag, parseDryRun } from './flags.js';
 import { waitUntilGone } from './pvc-orphans-wait.js';
+import { confirmChange } from './confirm.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
 import { AbortedError, CliError, ExitCode, KubeApiError, UsageError, checkExitCode, isConflict, isForbidden, isNotFound } from '../errors.js';
@@ -314,15 +315,9 @@ export const pvcOrphansCommand = defineCommand<PvcOrphansArgs>({
         ),
       );
     }
-    if (plan.targets.length && !args.yes && v.dryRun === 'none') {
-      const question = confirmationText(plan);
-      if (!deps.interactive) {
-        throw new CliError(`refusing to delete ${plan.targets.length} object(s) without confirmation: there is no terminal to ask on`, ExitCode.Problems, [
-          ...question.split('\n').slice(0, -1),
-          'Pass --yes to delete them without asking, or --dry-run=server to preview.',
-        ]);
-      }
-      if (!(await deps.confirm(question))) throw new AbortedError('deletion cancelled: nothing was deleted');
+    if (plan.targets.length) {
+      const text = confirmationText(plan).split('\n');
+      await confirmChange(deps, { action: `delete ${plan.targets.length} object(s)`, lines: text.slice(0, -1), question: text[text.length - 1]!, yes: args.yes, dryRun: v.dryRun });
     }
     const claims = new Map<string, PersistentVolumeClaim>(data.claims.map((c) => [`${c.metadata.namespace ?? ''}/${c.metadata.name}`, c]));
     const responses = new Map<DeleteOutcome, KubeObject | undefined>();

@@ -4,7 +4,8 @@
  */
 import type { Deps } from '../deps.js';
 import type { ControllerRevision, Pod, StatefulSet } from '../core/types.js';
-import { CliError, ExitCode, UsageError, checkExitCode } from '../errors.js';
+import { CliError, ExitCode, UsageError, checkExitCode, isConflict, isNotFound } from '../errors.js';
+import { REVISION_LABEL } from '../core/pods.js';
 import { diffPair, history, planUndo, setFacts, templateOf, type UndoPlan } from '../core/rollout.js';
 import { selectorToString } from '../core/labels.js';
 import { isStructured, renderStructured } from '../render/output.js';
@@ -164,8 +165,11 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
   const toDelete = args.force ? initial.badPods : [];
   if (dry !== 'none') {
     const r = dry === 'server' ? await patchSet(ctx, (cur) => undoPatch(cur, revs, pods, args.toRevision), 'server', first) : undefined;
+    // --dry-run=server sends the pod deletes too (dryRun=All), with their preconditions.
+    const accepted: string[] = [];
+    if (dry === 'server') for (const p of toDelete) if (await deleteBadPod(ctx, p, f.updateRevision, 'server')) accepted.push(p.name);
     out.result = 'planned';
-    out.message = `would restore the pod template of revision ${initial.to.revision} (${initial.to.name}) on ${ctx.name}${toDelete.length ? ` and delete ${toDelete.map((p) => p.name).join(', ')}` : ''} (dry run: ${dry})${r?.after ? '; the server accepted the patch' : ''}`;
+    out.message = `would restore the pod template of revision ${initial.to.revision} (${initial.to.name}) on ${ctx.name}${toDelete.length ? ` and delete ${toDelete.map((p) => p.name).join(', ')}` : ''} (dry run: ${dry})${r?.after ? `; the server accepted the patch${toDelete.length ? ` and ${accepted.length} of ${toDelete.length} pod delete(s)` : ''}` : ''}`;
     out.deletedPods = toDelete.map((p) => p.name);
     return finish();
   }
@@ -184,17 +188,7 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
     out.message = `statefulset ${ctx.name} changed meanwhile and already has that template`;
     return finish();
   }
-  for (const p of toDelete) {
-    try {
-      await ctx.client.delete(ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name: p.name }), {
-        preconditions: { ...(p.uid ? { uid: p.uid } : {}) },
-      });
-      out.deletedPods.push(p.name);
-    } catch (e) {
-      if ((e as { status?: number }).status === 404 || (e as { status?: number }).status === 409) continue; // already replaced
-      throw e;
-    }
-  }
+  for (const p of toDelete) if (await deleteBadPod(ctx, p, f.updateRevision, 'none')) out.deletedPods.push(p.name);
   out.message = `statefulset.apps/${ctx.name} rolled back to revision ${initial.to.revision} (${initial.to.name})${out.deletedPods.length ? `; deleted ${out.deletedPods.join(', ')}` : ''}`;
   return finish([`  follow: kubectl sts rollout status ${ctx.name} ${nsFlag(ctx)} -w`]);
 }
@@ -202,4 +196,28 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
 function undoPatch(cur: StatefulSet, revs: ControllerRevision[], pods: Pod[], toRevision: number): { patch?: Record<string, unknown>; type: 'strategic'; plan: UndoPlan } {
   const plan = planUndo(cur, revs, pods, toRevision || undefined);
   return { patch: plan.kind === 'patch' ? plan.patch : undefined, type: 'strategic', plan };
+}
+
+/**
+ * Deletes a pod of the bad revision with uid + resourceVersion preconditions, so that only the
+ * pod that was judged is deleted. On a conflict (the pod changed since it was read) it is read
+ * again and re-judged: still the same pod on the bad revision, it is deleted with the new
+ * preconditions; replaced, or moved to another revision, it is left alone. False when not deleted.
+ */
+async function deleteBadPod(ctx: Ctx, p: { name: string; uid?: string | undefined; resourceVersion?: string | undefined }, badRevision: string | undefined, dryRun: 'none' | 'server'): Promise<boolean> {
+  const path = ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name: p.name });
+  let pre: { uid?: string; resourceVersion?: string } = { ...(p.uid ? { uid: p.uid } : {}), ...(p.resourceVersion ? { resourceVersion: p.resourceVersion } : {}) };
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await ctx.client.delete(path, { preconditions: pre, dryRun });
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false; // already gone: the controller replaces it from the restored template
+      if (!isConflict(e) || attempt === 3) throw e;
+      const now = await ctx.client.getNamed<Pod>(path).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+      if (!now || (p.uid && now.metadata.uid !== p.uid) || (badRevision && now.metadata.labels?.[REVISION_LABEL] !== badRevision)) return false;
+      pre = { uid: now.metadata.uid!, resourceVersion: now.metadata.resourceVersion! };
+    }
+  }
+  return false;
 }

@@ -3,6 +3,7 @@
  * the set with a resourceVersion precondition, confirmations, and the watch-based wait for the
  * pods of a partition.
  */
+import { confirmChange as confirmGate } from './confirm.js';
 import type { Deps } from '../deps.js';
 import type { Kube, KubeClient } from '../kube/index.js';
 import type { KubeEvent, Pod, StatefulSet } from '../core/types.js';
@@ -118,12 +119,7 @@ export async function patchSet<P extends { patch?: Record<string, unknown> | und
 
 /** Asks before a disruptive change unless --yes; refuses without a terminal. */
 export async function confirmChange(deps: Deps, yes: boolean | undefined, what: string, lines: string[]): Promise<void> {
-  if (yes) return;
-  if (!deps.interactive) {
-    throw new CliError(`refusing to ${what} without confirmation (stdin is not a terminal)`, ExitCode.Problems, [...lines, 'Pass --yes to proceed.']);
-  }
-  for (const l of lines) deps.log(l);
-  if (!(await deps.confirm(`${what}?`))) throw new AbortedError('aborted: nothing was changed');
+  await confirmGate(deps, { action: what, lines, yes });
 }
 
 export function isTimeout(e: unknown): boolean {

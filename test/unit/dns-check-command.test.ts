@@ -36,6 +36,8 @@ interface World {
   fail?: (req: ExecRequest) => Error | ExecResult | undefined | Promise<Error | ExecResult | undefined>;
   /** Lists of these paths are forbidden (403). */
   forbiddenLists?: string[];
+  /** The first N ephemeral-container patches fail with 409 (the pod changed since it was read). */
+  patchConflicts?: number;
 }
 
 function healthyWorld(): World {
@@ -68,7 +70,7 @@ function recorded(cmd: string[]): Partial<ExecResult> | undefined {
 function fakeKube(w: World) {
   const execs: ExecRequest[] = [];
   const batches: string[][] = [];
-  const patches: { path: string; body: unknown }[] = [];
+  const patches: { path: string; body: unknown; dryRun?: string }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const podsByName = () => new Map(w.pods.map((p) => [p.metadata.name, p]));
@@ -101,10 +103,12 @@ function fakeKube(w: World) {
       if (p.endsWith('/services')) return { items: [{ metadata: { name: 'nginx-headless' } }] as T[], resourceVersion: '1' };
       return { items: [], resourceVersion: '1' };
     },
-    async patch<T>(p: string, body: unknown): Promise<T> {
-      patches.push({ path: p, body });
+    async patch<T>(p: string, body: unknown, _type?: string, dryRun = 'none'): Promise<T> {
+      patches.push({ path: p, body, dryRun });
       const name = /\/pods\/([^/]+)\/ephemeralcontainers$/.exec(p)![1]!;
       const target = w.pods.find((x) => x.metadata.name === name)! as Pod & { spec: { ephemeralContainers?: unknown[] }; status: { ephemeralContainerStatuses?: unknown[] } };
+      if (w.patchConflicts && w.patchConflicts-- > 0) throw new KubeApiError('conflict', { status: 409 });
+      if (dryRun === 'server') return structuredClone(target) as T;
       const ec = (body as { spec: { ephemeralContainers: { name: string; image: string }[] } }).spec.ephemeralContainers;
       target.spec.ephemeralContainers = ec;
       target.status.ephemeralContainerStatuses = ec.map((c) => ({ name: c.name, state: { running: {} } }));
@@ -290,7 +294,8 @@ describe('dns-check run', () => {
     expect(warn.fix).toMatch(/--debug-image/);
     expect(warn.fix).not.toMatch(/--exec-timeout/);
 
-    const dbg = await run(healthyWorld() && w, { debugImage: 'busybox:1.36' });
+    w.pods.forEach((p, i) => (p.metadata.resourceVersion = `${100 + i}`));
+    const dbg = await run(healthyWorld() && w, { debugImage: 'busybox:1.36', yes: true });
     expect(dbg.exitCode).toBe(0);
     expect(dbg.patches).toHaveLength(3);
     expect(dbg.patches[0]!.path).toBe(`/api/v1/namespaces/${NS}/pods/web-0/ephemeralcontainers`);
@@ -298,6 +303,50 @@ describe('dns-check run', () => {
     const live = dbg.out!.checks.filter((c) => c.kind === 'live');
     expect(live.every((c) => c.status === 'ok' && c.container?.startsWith('ksts-dns-'))).toBe(true);
     expect(dbg.deps.logs.join('\n')).toMatch(/added ephemeral container ksts-dns-\w+ \(busybox:1\.36\) to pod web-0/);
+    // Sent with the resourceVersion of the pod it was planned on.
+    expect(dbg.patches[0]!.body).toMatchObject({ metadata: { resourceVersion: expect.any(String) } });
+  });
+
+  describe('--debug-image goes through the confirmation gate, --dry-run and preconditions', () => {
+    const toolless = () => {
+      const w = healthyWorld();
+      w.pods.forEach((p, i) => (p.metadata.resourceVersion = `${100 + i}`));
+      w.tools = Object.fromEntries(w.pods.map((p) => [`${p.metadata.name}/nginx`, ['cat']]));
+      return w;
+    };
+    it('without a terminal and without --yes: refuses with the common message, adds nothing', async () => {
+      const w = toolless();
+      const f = fakeKube(w);
+      const err = (await runDnsCheck(args({ debugImage: 'busybox:1.36' }), fakeDeps(f.kube)).catch((e: unknown) => e)) as Error & { hints: string[] };
+      expect(err.message).toMatch(/^refusing to add an ephemeral debug container \(busybox:1\.36\) to pod web-\d .* without confirmation: there is no terminal to ask on$/);
+      expect(err.hints.join('\n')).toContain('Ephemeral containers cannot be removed');
+      expect(err.hints.at(-1)).toContain('Nothing was changed. Pass -y/--yes');
+      expect(f.patches).toEqual([]);
+    });
+    it('--dry-run=client: nothing sent; those lookups are not run and say so (exit 4)', async () => {
+      const r = await run(toolless(), { debugImage: 'busybox:1.36', dryRun: 'client' });
+      expect(r.patches).toEqual([]);
+      expect(r.exitCode).toBe(4);
+      expect(r.out!.checks.find((c) => c.kind === 'live')!.reason).toMatch(/dry run \(client\): would add ephemeral container ksts-dns-\w+ \(busybox:1\.36\)/);
+    });
+    it('--dry-run=server: the adds are sent with dryRun, nothing persisted; exit 4', async () => {
+      const r = await run(toolless(), { debugImage: 'busybox:1.36', dryRun: 'server' });
+      expect(r.patches.length).toBeGreaterThan(0);
+      expect(r.patches.every((p) => p.dryRun === 'server')).toBe(true);
+      expect(r.exitCode).toBe(4);
+      expect(r.out!.checks.find((c) => c.kind === 'live')!.reason).toMatch(/the API server accepted adding/);
+    });
+    it('a conflict (the pod changed since it was read) re-reads the pod and sends the add again', async () => {
+      const w = toolless();
+      w.patchConflicts = 1;
+      const r = await run(w, { debugImage: 'busybox:1.36', yes: true });
+      expect(r.exitCode).toBe(0);
+      expect(r.patches.length).toBe(4); // 3 pods + the one retried after the 409
+    });
+    it('--yes / --dry-run without --debug-image are usage errors', async () => {
+      await expect(run(healthyWorld(), { yes: true })).rejects.toBeInstanceOf(UsageError);
+      await expect(run(healthyWorld(), { dryRun: 'server' })).rejects.toBeInstanceOf(UsageError);
+    });
   });
 
   it('reads the exit code KWOK reports as a failure message and still parses the output', async () => {

@@ -199,7 +199,7 @@ describe('finalize-localpv: acting', () => {
     const r = await runFinalize(args({ names: ['pv-safe'] }), d.deps);
     expect(f.patches).toEqual([]);
     expect(r.exitCode).toBe(ExitCode.Problems);
-    expect(d.logged.join('\n')).toContain('pass --yes');
+    expect(d.logged.join('\n')).toContain('Pass -y/--yes');
     expect(r.output).toContain('persistentvolume/pv-safe not-confirmed');
     expect(r.output).toContain('-    - kubernetes.io/pv-protection');
   });

@@ -216,16 +216,17 @@ describe('pvc-orphans --delete', () => {
     expect(err.exitCode).toBe(1);
     expect(err.message).toContain('refusing to delete 3 object(s) without confirmation');
     expect(err.hints.join('\n')).toContain('-n ns pvc/www-web-3');
-    expect(err.hints.at(-1)).toContain('Pass --yes');
+    expect(err.hints.at(-1)).toContain('Pass -y/--yes');
     expect(calls.filter((c) => c.method === 'delete')).toEqual([]);
   });
 
   it('asks, listing exactly what goes; a "no" deletes nothing', async () => {
     const { kube, calls } = fakeKube(world());
-    const { deps, asked } = fakeDeps(kube, { interactive: true, answer: false });
+    const { deps, asked, logs } = fakeDeps(kube, { interactive: true, answer: false });
     await expect(run(args({ delete: true }), deps)).rejects.toBeInstanceOf(AbortedError);
     expect(asked).toHaveLength(1);
-    const q = asked[0]!.split('\n');
+    // The list goes to stderr first (one gate for every command), then the question.
+    const q = [...logs, asked[0]!];
     expect(q[0]).toBe('This deletes 3 PersistentVolumeClaims:');
     expect(q.slice(1, 4).map((l) => l.trim().split(/\s+/)[2])).toEqual(['pvc/www-web-2', 'pvc/www-web-3', 'pvc/www-web-4']);
     expect(q.at(-2)).toContain('Not deleted: 1 Released PersistentVolume(s) (pass --include-pvs');

@@ -205,7 +205,7 @@ describe('rollout NAME --delete-pods (OnDelete)', () => {
     const deps = fakeDeps(c, { interactive: true, answer: false });
     const err = await runStep(stepArgs({ step: '1', deletePods: true }), deps).catch((e) => e);
     expect(deps.questions[0]).toMatch(/delete 1 pod/);
-    expect(err.message).toMatch(/aborted/);
+    expect(err.message).toMatch(/declined: nothing was changed/);
   });
 });
 
