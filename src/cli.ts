@@ -96,6 +96,7 @@ export function makeDeps(io: Io, args: GlobalArgs): Deps {
                   requestTimeoutMs: parseRequestTimeout(args.requestTimeout),
                   verbosity: args.verbose,
                   env: io.env,
+                  signal: io.signal,
                 },
                 (l) => io.stderr.write(`${l}\n`),
               ),

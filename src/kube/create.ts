@@ -16,10 +16,11 @@ export function createKube(flags: KubeFlags, log: (line: string) => void): Kube 
     timeoutMs: flags.requestTimeoutMs ?? 0,
     verbosity: flags.verbosity ?? 0,
     log,
+    signal: flags.signal,
   });
   return {
     client,
-    exec: makeExec(cfg.kc, cfg.server, cfg.contextName),
+    exec: makeExec(cfg.kc, cfg.server, cfg.contextName, flags.signal),
     namespace: cfg.namespace,
     contextName: cfg.contextName,
     server: cfg.server,
