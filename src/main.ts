@@ -21,15 +21,21 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await renderStaticAnswers()));
     return exit(0);
   }
+  // The first Ctrl-C (or SIGTERM) stops the command: every request, watch, exec, sleep and prompt
+  // takes this signal, and the command reports where it stopped (exit 130). Should anything still
+  // hang, the process ends 3 s later anyway; a second Ctrl-C ends it at once.
+  const { InterruptedError, ExitCode } = await import('./errors.js');
   const controller = new AbortController();
   let interrupts = 0;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       interrupts++;
-      if (interrupts > 1) process.exit(130);
-      const err = new Error('interrupted');
-      err.name = 'Interrupted';
-      controller.abort(err);
+      if (interrupts > 1) process.exit(ExitCode.Interrupted);
+      controller.abort(new InterruptedError(sig === 'SIGINT' ? 'stopped by Ctrl-C' : 'stopped by SIGTERM'));
+      setTimeout(() => {
+        process.stderr.write('interrupted: stopped before it could report where (it did not stop within 3s)\n');
+        process.exit(ExitCode.Interrupted);
+      }, 3000).unref();
     });
   }
   const code = await runCli({

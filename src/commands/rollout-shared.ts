@@ -10,6 +10,8 @@ import { AbortedError, CliError, ExitCode, UsageError, isConflict } from '../err
 import { selectorToString } from '../core/labels.js';
 import { formatDuration } from '../core/duration.js';
 import { describePodState, lastEventLine, waitProgress, type WaitProgress, type WaitTarget } from '../core/rollout.js';
+import { patchLanded } from '../core/patch-landed.js';
+import { retryability } from '../kube/retry.js';
 import type { GlobalArgs } from './command.js';
 
 export type DryRunMode = 'none' | 'client' | 'server';
@@ -69,7 +71,9 @@ export function nsFlag(ctx: Ctx): string {
 /**
  * Read-modify-write of the set: `plan` sees the current object and returns the patch (or a
  * result that needs no patch); the patch carries metadata.resourceVersion, and a 409 re-reads
- * and re-plans (up to 5 times). The first read is a getNamed (404 lists close names).
+ * and re-plans (up to 5 times). A PATCH whose answer was lost (connection cut, 5xx) re-reads too:
+ * if the change is there it counts as done, else it is re-planned and sent again under the new
+ * resourceVersion. The first read is a getNamed (404 lists close names).
  */
 export async function patchSet<P extends { patch?: Record<string, unknown> | undefined; type?: 'merge' | 'strategic' }>(
   ctx: Ctx,
@@ -88,10 +92,22 @@ export async function patchSet<P extends { patch?: Record<string, unknown> | und
       const after = await ctx.client.patch<StatefulSet>(ctx.stsPath, body, p.type ?? 'merge', dryRun === 'server' ? 'server' : 'none');
       return { before: current, after, plan: p, body };
     } catch (e) {
-      if (!isConflict(e) || attempt >= 5) throw e;
+      const lost = lostAnswer(e);
+      if ((!isConflict(e) && !lost) || attempt >= 5) throw e;
+      const before = current;
       current = await ctx.client.get<StatefulSet>(ctx.stsPath);
+      // The connection broke after the PATCH was sent: if it landed, it must not be applied twice.
+      if (lost && dryRun === 'none' && current.metadata.resourceVersion !== before.metadata.resourceVersion && patchLanded(p.patch, current)) {
+        return { before, after: current, plan: p, body };
+      }
     }
   }
+}
+
+/** A write whose outcome is unknown: the server (or the connection) failed after it may have been applied. */
+function lostAnswer(e: unknown): boolean {
+  const r = retryability(e);
+  return r.retry && !r.notApplied;
 }
 
 /** Asks before a disruptive change unless --yes; refuses without a terminal. */

@@ -4,7 +4,8 @@
  */
 import type { Deps } from '../deps.js';
 import type { Pod, StatefulSet } from '../core/types.js';
-import { AbortedError, CliError, ExitCode, UsageError } from '../errors.js';
+import { CliError, ExitCode, InterruptedError, KubeApiError, UsageError } from '../errors.js';
+import { standingText, type RolloutStanding } from '../core/rollout-standing.js';
 import {
   intervalProblem,
   partitionPatch,
@@ -106,9 +107,30 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
   };
   const req = mode === 'to' ? { to: args.to! } : { step };
   let exitCode: number = ExitCode.Ok;
+  // Where the rollout stands, kept up to date for a report if it stops early (Ctrl-C, server gone).
+  const standing: RolloutStanding = { name: ctx.name, namespace: ctx.ns, from, partition: from, updated: [] };
+  // A wait rides out a lost API server for as long as its --timeout; so do the reads and
+  // precondition-guarded writes between steps.
+  ctx.client.outageBudgetMs = timeoutMs || Infinity;
+  try {
+    return await stepLoop();
+  } catch (e) {
+    throw stoppedEarly(e, deps, standing, continueCommand(ctx, args, standing.partition, step));
+  }
 
+  async function stepLoop(): Promise<CommandResult> {
   for (;;) {
-    const r = await patchSetStep(ctx, sts, req, dry);
+    let r: Awaited<ReturnType<typeof patchSetStep>>;
+    standing.inFlight = true;
+    try {
+      r = await patchSetStep(ctx, sts, req, dry);
+    } catch (e) {
+      // Refused or failed before the PATCH was sent: nothing in flight. (A lost answer stays "in flight".)
+      if (!deps.signal.aborted && !(e instanceof KubeApiError && e.exitCode === ExitCode.Unreachable)) standing.inFlight = false;
+      throw e;
+    }
+    standing.inFlight = false;
+    if (r.plan.plan.kind === 'patch' && dry === 'none') standing.partition = r.plan.plan.to;
     const plan = r.plan.plan;
     if (plan.kind === 'refuse') throw new CliError(plan.reason, ExitCode.Problems, plan.hints);
     addNotes(plan.notes);
@@ -150,11 +172,8 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
     const ordinals = targetOrdinals(cf.start, cf.replicas, target.partition);
     const w = await waitForPartition(ctx, deps, current, { ...target, ordinals }, { timeoutMs, templateObserved, label: `${ctx.name} partition ${target.partition}` });
     if (w.kind === 'interrupted') {
-      const cont = continueCommand(ctx, args, target.partition, step);
-      throw new AbortedError(
-        `interrupted while waiting for ${w.waitingOn?.name ?? `${ctx.name}`}${w.waitingOn ? ` (${w.waitingOn.reason})` : ''}; the partition of ${ctx.name} stays at ${target.partition}`,
-        [`Continue with: ${cont}`],
-      );
+      standing.pending = w.waitingOn?.name;
+      throw new InterruptedError(standingText(standing), [`Resume: ${continueCommand(ctx, args, target.partition, step)}`]);
     }
     if (w.kind === 'timeout') {
       const podName = w.waitingOn?.name ?? `${ctx.name}-${ordinals[0] ?? ''}`;
@@ -168,6 +187,7 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
       break;
     }
     const updatedPods = ordinals.map((o) => `${ctx.name}-${o}`);
+    for (const p of plan.kind === 'patch' ? plan.newTargets.map((o) => `${ctx.name}-${o}`) : []) if (!standing.updated.includes(p)) standing.updated.push(p);
     out.steps.push({ partition: target.partition, pods: plan.kind === 'patch' ? plan.newTargets.map((o) => `${ctx.name}-${o}`) : updatedPods, waitedMs: w.waitedMs });
     if (mode !== 'auto' || target.partition === 0) {
       out.message =
@@ -179,8 +199,8 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
     if (intervalMs > 0) {
       const problem = await watchInterval(ctx, deps, current, w.pods, ordinals.map((o) => `${ctx.name}-${o}`), intervalMs);
       if (problem === 'interrupted') {
-        throw new AbortedError(`interrupted during --interval; the partition of ${ctx.name} stays at ${target.partition}`, [
-          `Continue with: ${continueCommand(ctx, args, target.partition, step)}`,
+        throw new InterruptedError(`${standingText(standing)} (stopped during the --interval watch)`, [
+          `Resume: ${continueCommand(ctx, args, target.partition, step)}`,
         ]);
       }
       if (problem) {
@@ -197,6 +217,27 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
   out.requests = requestsSince(ctx);
   if (isStructured(args.output)) return { output: renderStructured(out, args.output as 'json' | 'yaml'), exitCode };
   return { output: renderStepText(out, deps), exitCode };
+  }
+}
+
+/**
+ * A rollout stopped early by Ctrl-C (exit 130) or by an API server that did not come back within
+ * --timeout (exit 3): the error says where the rollout stands and the command that resumes it.
+ */
+function stoppedEarly(e: unknown, deps: Deps, standing: RolloutStanding, resume: string): unknown {
+  if (deps.signal.aborted) {
+    if (e instanceof InterruptedError && e.message !== 'stopped by Ctrl-C' && e.message !== 'stopped by SIGTERM') return e;
+    return new InterruptedError(standingText(standing), [`Resume: ${resume}`]);
+  }
+  if (e instanceof KubeApiError && e.exitCode === ExitCode.Unreachable) {
+    return new KubeApiError(e.message, {
+      exitCode: ExitCode.Unreachable,
+      ...(e.status !== undefined ? { status: e.status } : {}),
+      ...(e.reason !== undefined ? { reason: e.reason } : {}),
+      hints: [`Where it stands: ${standingText(standing)}.`, `Resume once the API server answers: ${resume}`, ...e.hints],
+    });
+  }
+  return e;
 }
 
 function patchSetStep(ctx: Ctx, first: StatefulSet | undefined, req: { step?: number; to?: number }, dry: ReturnType<typeof parseDryRun>) {
@@ -330,8 +371,8 @@ async function runDeletePods(
       label: `${ctx.name} (OnDelete)`,
     });
     if (w.kind === 'interrupted') {
-      throw new AbortedError(`interrupted while waiting for ${p.name} to come back; pods already deleted stay replaced`, [
-        `Continue with: ${continueCommand(ctx, args, 0, o.step)}`,
+      throw new InterruptedError(`while waiting for ${p.name} to come back (the StatefulSet controller goes on recreating it); ${out.steps.length} pod(s) already replaced stay replaced; no further pod was deleted`, [
+        `Resume: ${continueCommand(ctx, args, 0, o.step)}`,
       ]);
     }
     if (w.kind === 'timeout') {
@@ -346,7 +387,9 @@ async function runDeletePods(
     out.steps.push({ partition: f.partition, pods: [p.name], waitedMs: w.waitedMs });
     if (args.auto && o.intervalMs > 0 && p !== plan.pods[plan.pods.length - 1]) {
       const problem = await watchInterval(ctx, deps, sts, w.pods, [p.name], o.intervalMs);
-      if (problem === 'interrupted') throw new AbortedError(`interrupted during --interval`, [`Continue with: ${continueCommand(ctx, args, 0, o.step)}`]);
+      if (problem === 'interrupted') {
+        throw new InterruptedError(`during the --interval watch after ${p.name}; no further pod was deleted`, [`Resume: ${continueCommand(ctx, args, 0, o.step)}`]);
+      }
       if (problem) {
         out.result = 'stopped';
         out.stuck = { pod: problem.pod, reason: problem.reason };

@@ -1,0 +1,160 @@
+/**
+ * Ctrl-C and lost answers, on the handlers and pure helpers: where a rollout stands when it stops
+ * early, a PATCH whose answer was lost is not applied twice, the confirmation prompt stops on
+ * Ctrl-C and on EOF, and interrupts print as "interrupted: …" with exit 130.
+ */
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { runStep, type StepArgs } from '../../src/commands/rollout-step.js';
+import { runStatus } from '../../src/commands/rollout-status.js';
+import { askYesNo, formatError } from '../../src/cli.js';
+import { ExitCode, InterruptedError, KubeApiError } from '../../src/errors.js';
+import { patchLanded } from '../../src/core/patch-landed.js';
+import { standingText } from '../../src/core/rollout-standing.js';
+import { markTransport } from '../../src/kube/retry.js';
+import type { GlobalArgs } from '../../src/commands/command.js';
+import { FakeCluster } from '../fixtures/rollout/fake-cluster.js';
+import { fakeDeps, globals } from '../fixtures/rollout/deps.js';
+import { pods, revision, sts } from '../fixtures/rollout/objects.js';
+
+const A = 'web-aaa';
+const B = 'web-bbb';
+const held = () =>
+  new FakeCluster(sts({ partition: 5, current: A, update: B, updatedReplicas: 0, currentReplicas: 5, image: 'n:2' }), pods(5, A), [revision(A, 1, 'n:1'), revision(B, 2, 'n:2')]);
+const stepArgs = (over: Partial<StepArgs & GlobalArgs> = {}) => ({
+  ...globals(),
+  name: 'web',
+  auto: false,
+  interval: '0',
+  timeout: '5s',
+  wait: true,
+  deletePods: false,
+  yes: false,
+  ...over,
+});
+const reset = () => markTransport(new KubeApiError('cannot reach the API server https://fake: other side closed', { exitCode: 3 }), 'UND_ERR_SOCKET');
+
+describe('standingText', () => {
+  it('says what moved and what did not', () => {
+    const base = { name: 'web', namespace: 'ns', from: 5, partition: 5, updated: [] as string[] };
+    expect(standingText(base)).toBe('partition of web is still 5; nothing was changed');
+    expect(standingText({ ...base, partition: 3, updated: ['web-4'], pending: 'web-3' })).toBe(
+      'partition of web is 3 (was 5); web-4 updated and Ready; web-3 was not yet (the StatefulSet controller goes on replacing it); nothing else was changed',
+    );
+    expect(standingText({ ...base, partition: 4, updated: ['web-4'], inFlight: true })).toMatch(
+      /^a change of the partition of web \(from 4\) was sent but not confirmed: it may or may not have been applied \(see kubectl sts rollout status web -n ns\); web-4 updated and Ready; nothing else was changed$/,
+    );
+  });
+});
+
+describe('patchLanded', () => {
+  it('matches merge patches, nulls and containers by name', () => {
+    const obj = { metadata: { resourceVersion: '9' }, spec: { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 3 } }, template: { spec: { containers: [{ name: 'a', image: 'x:1', ports: [] }, { name: 'b', image: 'y:2' }] } } } };
+    expect(patchLanded({ spec: { updateStrategy: { rollingUpdate: { partition: 3 } } } }, obj)).toBe(true);
+    expect(patchLanded({ spec: { updateStrategy: { rollingUpdate: { partition: 2 } } } }, obj)).toBe(false);
+    expect(patchLanded({ spec: { template: { spec: { containers: [{ name: 'b', image: 'y:2' }] } } } }, obj)).toBe(true);
+    expect(patchLanded({ spec: { template: { spec: { containers: [{ name: 'b', image: 'y:3' }] } } } }, obj)).toBe(false);
+    expect(patchLanded({ metadata: { finalizers: null } }, obj)).toBe(true);
+    expect(patchLanded({ metadata: { resourceVersion: null } }, obj)).toBe(false);
+  });
+});
+
+describe('a PATCH whose answer is lost', () => {
+  it('re-reads, sees it landed, and does not step a second time', async () => {
+    const c = held();
+    const patch = c.patch.bind(c);
+    let cut = 1;
+    c.patch = (async (...a: Parameters<typeof patch>) => {
+      const r = await patch(...a);
+      if (cut-- > 0) throw reset(); // applied, but the connection broke before the answer
+      return r;
+    }) as typeof c.patch;
+    const r = await runStep(stepArgs({ step: '1' }), fakeDeps(c));
+    expect(r.exitCode).toBe(0);
+    expect(c.sts.spec.updateStrategy!.rollingUpdate!.partition).toBe(4);
+    expect(c.patches).toHaveLength(1);
+    expect(r.output).toMatch(/partition 4: web-4 updated and Ready/);
+  });
+
+  it('re-reads, sees it did not land, and sends it again under the new resourceVersion', async () => {
+    const c = held();
+    const patch = c.patch.bind(c);
+    let cut = 1;
+    c.patch = (async (...a: Parameters<typeof patch>) => {
+      if (cut-- > 0) {
+        c.patches.push({ body: a[1], type: String(a[2]), dryRun: 'lost' });
+        throw reset(); // never reached the object
+      }
+      return patch(...a);
+    }) as typeof c.patch;
+    const r = await runStep(stepArgs({ step: '1' }), fakeDeps(c));
+    expect(r.exitCode).toBe(0);
+    expect(c.sts.spec.updateStrategy!.rollingUpdate!.partition).toBe(4);
+    expect(c.patches.map((p) => p.body.spec.updateStrategy.rollingUpdate.partition)).toEqual([4, 4]);
+  });
+});
+
+describe('the API server gone past --timeout', () => {
+  it('exits 3 saying where the rollout stands and how to resume', async () => {
+    const c = held();
+    c.controllerOn = false;
+    // the watch and the re-lists fail from the start of the wait: the server is gone
+    c.watch = async function* () {
+      throw markTransport(new KubeApiError('the API server https://fake (context "test") refused the connection', { exitCode: 3 }), 'ECONNREFUSED');
+    } as never;
+    const err = await runStep(stepArgs({ step: '1', timeout: '300ms' }), fakeDeps(c)).catch((e) => e);
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toMatch(/refused the connection/);
+    const hints = err.hints.join('\n');
+    expect(hints).toMatch(/Where it stands: partition of web is 4 \(was 5\); nothing else was changed\./);
+    expect(hints).toMatch(/Resume once the API server answers: kubectl sts rollout web -n default --to 4/);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('rollout status -w: the last status and exit 130', async () => {
+    const c = new FakeCluster(sts({ partition: 3, current: A, update: B, updatedReplicas: 0, currentReplicas: 5, image: 'n:2' }), pods(5, A), [revision(A, 1, 'n:1'), revision(B, 2, 'n:2')]);
+    c.controllerOn = false;
+    const deps = fakeDeps(c);
+    setTimeout(() => deps.abort.abort(new InterruptedError()), 50);
+    const r = await runStatus({ ...globals(), name: 'web', watch: true, timeout: '0' }, deps);
+    expect(r.exitCode).toBe(ExitCode.Interrupted);
+    expect(r.output).toMatch(/^interrupted: stopped watching web: /);
+  });
+
+  it('prints as "interrupted: …" with exit 130', () => {
+    expect(formatError(new InterruptedError('partition of web is still 5; nothing was changed', ['Resume: x']))).toEqual({
+      text: 'interrupted: partition of web is still 5; nothing was changed\n  Resume: x\n',
+      exitCode: 130,
+    });
+    expect(formatError(Object.assign(new Error('x'), { name: 'AbortError' })).exitCode).toBe(130);
+  });
+
+  const tty = () => Object.assign(new EventEmitter(), { isTTY: true, resume() {}, pause() {} });
+  const sink = () => {
+    const out: string[] = [];
+    return { out, stream: { write: (s: string) => void out.push(s) } };
+  };
+
+  it('the prompt: y accepts, EOF declines, Ctrl-C rejects with the interrupt', async () => {
+    const yes = tty();
+    const err1 = sink();
+    const p1 = askYesNo({ stdin: yes as never, stderr: err1.stream as never, signal: new AbortController().signal }, 'delete 2 pods?');
+    yes.emit('data', Buffer.from('y\n'));
+    expect(await p1).toBe(true);
+    expect(err1.out.join('')).toBe('delete 2 pods? [y/N] ');
+
+    const eof = tty();
+    const p2 = askYesNo({ stdin: eof as never, stderr: sink().stream as never, signal: new AbortController().signal }, 'q?');
+    eof.emit('end');
+    expect(await p2).toBe(false);
+
+    const ac = new AbortController();
+    const p3 = askYesNo({ stdin: tty() as never, stderr: sink().stream as never, signal: ac.signal }, 'q?');
+    ac.abort(new InterruptedError());
+    const e = await p3.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InterruptedError);
+    expect((e as InterruptedError).message).toBe('at the confirmation prompt; nothing was changed');
+  });
+});
