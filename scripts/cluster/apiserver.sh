@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# scripts/cluster/apiserver.sh stop|start|restart [SECONDS-DOWN] — stops and starts the test
-# cluster's kube-apiserver alone (etcd, the controllers and KWOK keep running), for the
-# fault-injection tests. The cluster is the one lib.sh names (KSTS_CLUSTER_NAME, default kubectl-sts).
+# scripts/cluster/apiserver.sh stop|start|restart [SECONDS-DOWN]|compact-etcd — stops and starts
+# the test cluster's kube-apiserver alone (etcd, the controllers and KWOK keep running), and
+# forces an etcd compaction at the current revision, for the fault-injection tests. The cluster is the one lib.sh names (KSTS_CLUSTER_NAME, default kubectl-sts).
 #
 # Why not kwokctl: `kwokctl stop/start cluster` acts on every component, and after killing the
 # apiserver alone `kwokctl start cluster` was seen to wait two minutes without bringing it back.
@@ -18,26 +18,66 @@ REC="$STATE_DIR/apiserver-record"
 LOGF="$CDIR/logs/kube-apiserver.log"
 SIG="${KSTS_APISERVER_SIGNAL:-KILL}"
 
-running_pid() {
-  [ -f "$PIDF" ] || return 1
-  local pid
-  pid="$(cat "$PIDF")"
+# The pid of a running control-plane component (from kwokctl's pid file), or failure.
+component_pid() {
+  local c="$1" f="$CDIR/pids/$1.pid" pid
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f")"
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  # The pid must still be an apiserver (pids are reused).
-  [ "$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)")" = kube-apiserver ] || return 1
+  # The pid must still be that component (pids are reused).
+  [ "$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)")" = "$c" ] || return 1
   echo "$pid"
 }
+running_pid() { component_pid kube-apiserver; }
 
 ready() {
   kubectl --kubeconfig "$KUBECONFIG_OUT" get --raw /readyz --request-timeout=2s >/dev/null 2>&1
 }
 
+# Records how a running component was started: command line, environment, working directory.
 record() {
-  local pid="$1"
-  mkdir -p "$REC"
-  cp "/proc/$pid/cmdline" "$REC/cmdline"
-  cp "/proc/$pid/environ" "$REC/environ"
-  readlink "/proc/$pid/cwd" >"$REC/cwd"
+  local pid="$1" dir="${2:-$REC}"
+  mkdir -p "$dir"
+  cp "/proc/$pid/cmdline" "$dir/cmdline"
+  cp "/proc/$pid/environ" "$dir/environ"
+  readlink "/proc/$pid/cwd" >"$dir/cwd"
+}
+
+# Starts a component from its record, logging where kwokctl logs it; its pid goes to kwokctl's pid file.
+launch() {
+  local c="$1" dir="$2"
+  local -a args envs
+  mapfile -d '' args <"$dir/cmdline"
+  mapfile -d '' envs <"$dir/environ"
+  local cwd
+  cwd="$(cat "$dir/cwd")"
+  # env execs the component in place, so $! is its pid. Its stdio go to the log, never to our
+  # caller's pipes (a test runner waiting for this script's output must not wait for it).
+  (
+    cd "$cwd"
+    env -i "${envs[@]}" "${args[@]}" >>"$CDIR/logs/$c.log" 2>&1 </dev/null &
+    printf %s "$!" >"$CDIR/pids/$c.pid" # no newline: kwokctl parses it with Atoi
+  )
+}
+
+# Clusters started before up.sh turned leader election off: the controller-manager and the
+# scheduler exit when they cannot renew their lease during the outage, and no kubelet restarts
+# them here. Do what a kubelet would: start the dead ones again from their records.
+CONTROLLERS=(kube-controller-manager kube-scheduler)
+record_controllers() {
+  local c pid
+  for c in "${CONTROLLERS[@]}"; do
+    if pid="$(component_pid "$c")"; then record "$pid" "$REC/$c"; fi
+  done
+}
+revive_controllers() {
+  local c
+  for c in "${CONTROLLERS[@]}"; do
+    if ! component_pid "$c" >/dev/null && [ -f "$REC/$c/cmdline" ]; then
+      launch "$c" "$REC/$c"
+      log "$c of $CLUSTER_NAME had exited (lost its leader lease); started again (pid $(cat "$CDIR/pids/$c.pid"))"
+    fi
+  done
 }
 
 do_stop() {
@@ -48,6 +88,7 @@ do_stop() {
     return 0
   fi
   record "$pid"
+  record_controllers
   kill -s "$SIG" "$pid"
   for _ in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || { log "kube-apiserver of $CLUSTER_NAME stopped (pid $pid, SIG$SIG)"; return 0; }
@@ -64,23 +105,14 @@ do_start() {
     log "kube-apiserver of $CLUSTER_NAME is already running"
   else
     [ -f "$REC/cmdline" ] || die "nothing recorded to start: run '$0 stop' first (it records the command line of the running apiserver)"
-    local -a args envs
-    mapfile -d '' args <"$REC/cmdline"
-    mapfile -d '' envs <"$REC/environ"
-    local cwd
-    cwd="$(cat "$REC/cwd")"
-    # env execs the apiserver in place, so $! is its pid. Its stdio go to the log, never to our
-    # caller's pipes (a test runner waiting for this script's output must not wait for the apiserver).
-    (
-      cd "$cwd"
-      env -i "${envs[@]}" "${args[@]}" >>"$LOGF" 2>&1 </dev/null &
-      printf %s "$!" >"$PIDF" # no newline: kwokctl parses it with Atoi
-    )
+    launch kube-apiserver "$REC"
     log "kube-apiserver of $CLUSTER_NAME started (pid $(cat "$PIDF"))"
   fi
   for _ in $(seq 1 300); do
     if ready; then
       log "kube-apiserver of $CLUSTER_NAME is ready"
+      # A controller that gives up on its lease does so at its renew deadline (10s into the outage).
+      revive_controllers
       return 0
     fi
     running_pid >/dev/null || { tail -n 20 "$LOGF" >&2; die "kube-apiserver exited during start-up (log: $LOGF)"; }
@@ -88,6 +120,20 @@ do_start() {
   done
   tail -n 20 "$LOGF" >&2
   die "kube-apiserver did not become ready within 60s (log: $LOGF)"
+}
+
+# Compacts etcd's history up to its current revision (through etcd's HTTP gateway), so any watch
+# that resumes from an older resourceVersion is answered 410 Gone once the apiserver re-reads etcd.
+do_compact() {
+  local port rev
+  port="$(sed -n 's/^ *etcdPort: *\([0-9]*\).*/\1/p' "$CDIR/kwok.yaml" | head -n1)"
+  [ -n "$port" ] || die "no etcdPort in $CDIR/kwok.yaml"
+  rev="$(curl -fsS -X POST "http://127.0.0.1:$port/v3/kv/range" -d '{"key":"AA=="}' | sed -n 's/.*"revision":"\([0-9]*\)".*/\1/p')"
+  [ -n "$rev" ] || die "could not read etcd's revision on 127.0.0.1:$port"
+  curl -fsS -X POST "http://127.0.0.1:$port/v3/kv/compaction" -d "{\"revision\":\"$rev\",\"physical\":true}" >/dev/null ||
+    die "etcd refused to compact at revision $rev"
+  log "etcd of $CLUSTER_NAME compacted at revision $rev"
+  echo "$rev"
 }
 
 case "${1:-}" in
@@ -98,5 +144,6 @@ case "${1:-}" in
     sleep "${2:-0}"
     do_start
     ;;
-  *) die "usage: $0 stop|start|restart [SECONDS-DOWN]" ;;
+  compact-etcd) do_compact ;;
+  *) die "usage: $0 stop|start|restart [SECONDS-DOWN]|compact-etcd" ;;
 esac

@@ -107,8 +107,12 @@ componentsPatches:
   envs: [{name: GOMEMLIMIT, value: 700MiB}]
 - name: kube-controller-manager
   envs: [{name: GOMEMLIMIT, value: 300MiB}]
+  # One instance, no failover peer: with leader election it exits for good when the apiserver is
+  # away longer than the lease's renew deadline (10s), and nothing restarts it (no kubelet here).
+  extraArgs: [{key: leader-elect, value: "false"}]
 - name: kube-scheduler
   envs: [{name: GOMEMLIMIT, value: 150MiB}]
+  extraArgs: [{key: leader-elect, value: "false"}]
 - name: kwok-controller
   envs: [{name: GOMEMLIMIT, value: 200MiB}]
 CONFIG

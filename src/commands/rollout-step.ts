@@ -6,6 +6,7 @@ import type { Deps } from '../deps.js';
 import type { Pod, StatefulSet } from '../core/types.js';
 import { CliError, ExitCode, InterruptedError, KubeApiError, UsageError } from '../errors.js';
 import { standingText, type RolloutStanding } from '../core/rollout-standing.js';
+import { retryability } from '../kube/retry.js';
 import {
   intervalProblem,
   partitionPatch,
@@ -197,7 +198,7 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
       break;
     }
     if (intervalMs > 0) {
-      const problem = await watchInterval(ctx, deps, current, w.pods, ordinals.map((o) => `${ctx.name}-${o}`), intervalMs);
+      const problem = await watchInterval(ctx, deps, current, w.pods, ordinals.map((o) => `${ctx.name}-${o}`), intervalMs, timeoutMs);
       if (problem === 'interrupted') {
         throw new InterruptedError(`${standingText(standing)} (stopped during the --interval watch)`, [
           `Resume: ${continueCommand(ctx, args, target.partition, step)}`,
@@ -263,6 +264,7 @@ async function watchInterval(
   pods: Pod[],
   names: string[],
   ms: number,
+  timeoutMs: number,
 ): Promise<{ pod: string; reason: string } | undefined | 'interrupted'> {
   const baseline = new Map<string, { uid?: string | undefined; restarts: number }>();
   for (const p of pods) {
@@ -281,9 +283,23 @@ async function watchInterval(
   } catch (e) {
     if (isTimeout(e)) return undefined;
     if (isAbort(e, deps)) return 'interrupted';
-    throw e;
+    if (!retryability(e).retry) throw e;
   } finally {
     spinner.stop();
+  }
+  // The interval ended while the API server was away: what happened meanwhile is unseen, so look
+  // once it is back (a fresh list shows restarts and lost Ready), for up to --timeout.
+  try {
+    const r = await ctx.k.observe(
+      ctx.client,
+      { pods: { path: podsPath(ctx), query: podQuery(sts) } },
+      (snap) => intervalProblem(baseline, [...snap.pods.values()] as Pod[]) ?? ('quiet' as const),
+      { timeoutMs, signal: deps.signal },
+    );
+    return r === 'quiet' ? undefined : r;
+  } catch (e) {
+    if (isAbort(e, deps)) return 'interrupted';
+    throw e;
   }
 }
 
@@ -386,7 +402,7 @@ async function runDeletePods(
     }
     out.steps.push({ partition: f.partition, pods: [p.name], waitedMs: w.waitedMs });
     if (args.auto && o.intervalMs > 0 && p !== plan.pods[plan.pods.length - 1]) {
-      const problem = await watchInterval(ctx, deps, sts, w.pods, [p.name], o.intervalMs);
+      const problem = await watchInterval(ctx, deps, sts, w.pods, [p.name], o.intervalMs, o.timeoutMs);
       if (problem === 'interrupted') {
         throw new InterruptedError(`during the --interval watch after ${p.name}; no further pod was deleted`, [`Resume: ${continueCommand(ctx, args, 0, o.step)}`]);
       }

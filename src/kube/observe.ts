@@ -71,7 +71,12 @@ export async function observe<K extends string, R>(
     };
     if (o.timeoutMs) {
       clock.sleep(o.timeoutMs, stop.signal).then(
-        () => finish(() => reject(lost ?? (notice?.down ? notice.lastError : undefined) ?? new WaitTimeoutError(o.timeoutMs!))),
+        () => {
+          // Still cut off at the deadline: that is the answer (exit 3), not a plain timeout. The
+          // client's notice knows best (a watch that re-opened and stayed quiet clears it).
+          const outage = notice ? (notice.down ? notice.lastError : undefined) : lost;
+          finish(() => reject(outage ?? new WaitTimeoutError(o.timeoutMs!)));
+        },
         () => {},
       );
     }
@@ -132,7 +137,9 @@ export async function observe<K extends string, R>(
           if (r.outage) lost = e;
           failures++;
           const left = deadline - clock.now();
-          notice?.failed(r.reason, left, e);
+          // The notice names the command's whole budget (its --timeout), not just this wait's part of it.
+          const budget = (client as { outageBudgetMs?: number }).outageBudgetMs ?? 0;
+          notice?.failed(r.reason, Number.isFinite(left) ? Math.max(left, budget) : left, e);
           try {
             await clock.sleep(Math.max(1, Math.min(left, Math.max(r.afterMs ?? 0, backoffDelay(failures, clock.random)))), signal);
           } catch {
