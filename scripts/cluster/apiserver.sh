@@ -60,9 +60,14 @@ launch() {
   )
 }
 
-# Clusters started before up.sh turned leader election off: the controller-manager and the
-# scheduler exit when they cannot renew their lease during the outage, and no kubelet restarts
-# them here. Do what a kubelet would: start the dead ones again from their records.
+# The controller-manager and the scheduler after an apiserver kill, on this control plane:
+# - with leader election (clusters started before up.sh turned it off) they exit for good when
+#   they cannot renew their lease (10s into the outage), and no kubelet restarts them here;
+# - without it, the controller-manager was seen (1 run in 3) to stall for minutes after the
+#   apiserver came back: its StatefulSet sync kept failing with "read version N is not as new as
+#   written version M" and no new event reached it, so no rollout could move.
+# Neither is what the plugin is tested for, so `start` restarts both from their records, as a
+# kubelet restarts crashed static pods (KSTS_RESTART_CONTROLLERS=0: only revive dead ones).
 CONTROLLERS=(kube-controller-manager kube-scheduler)
 record_controllers() {
   local c pid
@@ -71,11 +76,19 @@ record_controllers() {
   done
 }
 revive_controllers() {
-  local c
+  local c pid
   for c in "${CONTROLLERS[@]}"; do
-    if ! component_pid "$c" >/dev/null && [ -f "$REC/$c/cmdline" ]; then
+    [ -f "$REC/$c/cmdline" ] || continue
+    if pid="$(component_pid "$c")"; then
+      [ "${KSTS_RESTART_CONTROLLERS:-1}" = 1 ] || continue
+      kill -s TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -s KILL "$pid" 2>/dev/null || true
       launch "$c" "$REC/$c"
-      log "$c of $CLUSTER_NAME had exited (lost its leader lease); started again (pid $(cat "$CDIR/pids/$c.pid"))"
+      log "$c of $CLUSTER_NAME restarted (pid $(cat "$CDIR/pids/$c.pid"))"
+    else
+      launch "$c" "$REC/$c"
+      log "$c of $CLUSTER_NAME had exited; started again (pid $(cat "$CDIR/pids/$c.pid"))"
     fi
   done
 }
@@ -100,19 +113,20 @@ do_stop() {
   log "kube-apiserver of $CLUSTER_NAME stopped (pid $pid, SIGKILL after SIG$SIG did not stop it in 10s)"
 }
 
+RESTARTED=0
 do_start() {
   if running_pid >/dev/null; then
     log "kube-apiserver of $CLUSTER_NAME is already running"
   else
     [ -f "$REC/cmdline" ] || die "nothing recorded to start: run '$0 stop' first (it records the command line of the running apiserver)"
     launch kube-apiserver "$REC"
+    RESTARTED=1
     log "kube-apiserver of $CLUSTER_NAME started (pid $(cat "$PIDF"))"
   fi
   for _ in $(seq 1 300); do
     if ready; then
       log "kube-apiserver of $CLUSTER_NAME is ready"
-      # A controller that gives up on its lease does so at its renew deadline (10s into the outage).
-      revive_controllers
+      if [ "$RESTARTED" = 1 ]; then revive_controllers; else KSTS_RESTART_CONTROLLERS=0 revive_controllers; fi
       return 0
     fi
     running_pid >/dev/null || { tail -n 20 "$LOGF" >&2; die "kube-apiserver exited during start-up (log: $LOGF)"; }
