@@ -88,7 +88,13 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
   const ctx = await context(args, deps);
   if (mode === 'delete-pods') return runDeletePods(ctx, args, deps, { step, dry, timeoutMs, intervalMs });
 
-  let sts: StatefulSet | undefined = await ctx.client.getNamed<StatefulSet>(ctx.stsPath);
+  let sts: StatefulSet | undefined;
+  try {
+    sts = await ctx.client.getNamed<StatefulSet>(ctx.stsPath);
+  } catch (e) {
+    if (deps.signal.aborted) throw new InterruptedError(`before statefulset ${ctx.name} was read; nothing was changed`);
+    throw e;
+  }
   const from = setFacts(sts).partition;
   const out: RolloutStepOutput = {
     kind: 'RolloutStep',
