@@ -182,6 +182,18 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
       standing.pending = w.waitingOn?.name;
       throw new InterruptedError(standingText(standing), [`Resume: ${continueCommand(ctx, args, target.partition, step)}`]);
     }
+    if (w.kind === 'changed') {
+      // A second writer changed the set under the step: change nothing more, say what changed.
+      const now = setFacts(w.sts).partition;
+      out.result = 'stopped';
+      out.partition.to = now;
+      standing.partition = now;
+      out.continueWith = continueCommand(ctx, args, now, step);
+      addNotes([`review what changed before stepping again: kubectl sts rollout diff ${ctx.name} ${nsFlag(ctx)}`]);
+      out.message = `statefulset ${ctx.name} was changed by someone else during the step (${w.drift.join('; ')}); stopped without changing anything more: the partition is ${now}`;
+      exitCode = ExitCode.Problems;
+      break;
+    }
     if (w.kind === 'timeout') {
       const podName = w.waitingOn?.name ?? `${ctx.name}-${ordinals[0] ?? ''}`;
       const pod = w.pods.find((p) => p.metadata.name === podName);
@@ -396,6 +408,12 @@ async function runDeletePods(
       throw new InterruptedError(`while waiting for ${p.name} to come back (the StatefulSet controller goes on recreating it); ${out.steps.length} pod(s) already replaced stay replaced; no further pod was deleted`, [
         `Resume: ${continueCommand(ctx, args, 0, o.step)}`,
       ]);
+    }
+    if (w.kind === 'changed') {
+      out.result = 'stopped';
+      out.message = `statefulset ${ctx.name} was changed by someone else while ${p.name} was replaced (${w.drift.join('; ')}); no further pod was deleted`;
+      out.continueWith = continueCommand(ctx, args, 0, o.step);
+      return finish(ExitCode.Problems);
     }
     if (w.kind === 'timeout') {
       const pod = w.pods.find((x) => x.metadata.name === p.name);

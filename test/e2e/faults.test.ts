@@ -1,8 +1,8 @@
 /**
  * Fault injection on the real control plane: the kube-apiserver is killed and started again
  * (scripts/cluster/apiserver.sh, which restarts it alone from its recorded command line) while
- * the plugin waits; etcd is compacted so a resumed watch gets 410 Gone; SIGINT and Ctrl-C
- * arrive during a wait, a watch and a confirmation prompt. The API server is always left
+ * the plugin waits; etcd is compacted so a resumed watch gets 410 Gone; a second writer changes
+ * the set during a step; SIGINT and Ctrl-C arrive during a wait, a watch and a confirmation prompt. The API server is always left
  * running (afterAll starts it again even when a test fails).
  */
 import { execa, type ResultPromise } from 'execa';
@@ -153,6 +153,18 @@ describe.skipIf(!kwok)('under faults (API server restarts, compaction, Ctrl-C)',
     const r = await run.child;
     expect(r.exitCode, `${run.out()}\n${run.err()}`).toBe(130);
     expect(run.out()).toMatch(/interrupted: stopped watching web: /);
+  });
+
+  it('3. a second writer changes the template during --step: exit 1, stopped naming the change, nothing more changed', async () => {
+    // State from 5a: partition 3, web-3 stuck Pending on an unschedulable template.
+    const run = background(['rollout', 'web', '-n', ns, '--step', '--timeout', '8s']);
+    await waitFor(async () => (await setJson()).spec.updateStrategy.rollingUpdate.partition === 2, 30_000, 'the step');
+    await mergePatch({ spec: { template: { metadata: { annotations: { 'ksts-faults/second-writer': 'yes' } } } } });
+    const r = await run.child;
+    expect(r.exitCode, `${run.out()}\n${run.err()}`).toBe(1);
+    expect(run.out()).toMatch(/statefulset web was changed by someone else during the step \(template \(generation \d+ -> \d+\)\); stopped without changing anything more: the partition is 2/);
+    expect(run.out()).toMatch(new RegExp(`review what changed before stepping again: kubectl sts rollout diff web -n ${ns}`));
+    expect((await setJson()).spec.updateStrategy.rollingUpdate.partition).toBe(2);
   });
 
   it('5c. Ctrl-C and EOF at the confirmation prompt (a real terminal): 130 / declined, nothing changed', async () => {

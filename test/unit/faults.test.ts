@@ -158,3 +158,36 @@ describe('Ctrl-C', () => {
     expect((e as InterruptedError).message).toBe('at the confirmation prompt; nothing was changed');
   });
 });
+
+describe('a second writer during --step', () => {
+  it('a template change seen on the pods: one GET, then a clear stop naming the change; nothing more is changed', async () => {
+    const c = held();
+    c.controllerOn = false;
+    const deps = fakeDeps(c);
+    setTimeout(() => {
+      c.controllerOn = true;
+      // someone else: kubectl set image, no precondition
+      void c.patch('/apis/apps/v1/namespaces/default/statefulsets/web', { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'n:3' }] } } } }, 'strategic');
+    }, 50);
+    const r = await runStep(stepArgs({ step: '1' }), deps);
+    expect(r.exitCode).toBe(1);
+    expect(r.output).toMatch(/statefulset web was changed by someone else during the step \(template \(generation \d+ -> \d+\)\); stopped without changing anything more: the partition is 4/);
+    expect(r.output).toMatch(/review what changed before stepping again: kubectl sts rollout diff web -n default/);
+    // our PATCH only; the other writer's patch has no precondition
+    expect(c.patches.filter((p) => p.body.metadata?.resourceVersion)).toHaveLength(1);
+    expect(c.calls.filter((x) => x.startsWith('GET')).length).toBe(2); // the first read, and the one that checked
+  });
+
+  it('a scale-down behind a stuck pod: at the timeout, says the set changed rather than blaming the pod', async () => {
+    const c = held();
+    c.brokenImages.add('n:2');
+    const deps = fakeDeps(c);
+    setTimeout(() => {
+      c.sts.spec.replicas = 3;
+      c.sts.metadata.generation = (c.sts.metadata.generation ?? 1) + 1;
+    }, 50);
+    const r = await runStep(stepArgs({ step: '1', timeout: '300ms' }), deps);
+    expect(r.exitCode).toBe(1);
+    expect(r.output).toMatch(/changed by someone else during the step \(replicas 5 -> 3\)/);
+  });
+});
