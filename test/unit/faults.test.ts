@@ -191,3 +191,57 @@ describe('a second writer during --step', () => {
     expect(r.output).toMatch(/changed by someone else during the step \(replicas 5 -> 3\)/);
   });
 });
+
+describe('mongo-status -w outlives a lost API server', () => {
+  it('a round that cannot reach the server is skipped (the client said so once); the next one reports', async () => {
+    const { mongoStatusCommand } = await import('../../src/commands/mongo-status.js');
+    const fs = await import('node:fs');
+    const healthy = fs.readFileSync(new URL('../fixtures/mongo/e2e/healthy.json', import.meta.url), 'utf8').replaceAll('__NS__', 'prod');
+    const mongoSts = {
+      metadata: { name: 'mongo', namespace: 'prod', uid: 'u1' },
+      spec: { replicas: 3, serviceName: 'mongo-service', selector: { matchLabels: { role: 'mongo-pod' } }, template: { spec: { containers: [] } } },
+    };
+    const mongoPod = (i: number) => ({
+      metadata: { name: `mongo-${i}`, namespace: 'prod', labels: { role: 'mongo-pod' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'mongo', uid: 'u1', controller: true }] },
+      spec: { containers: [{ name: 'mongo', image: 'mongo:latest', command: ['mongod', '--replSet', 'rs0'] }] },
+      status: { phase: 'Running', podIP: `10.0.0.${i}`, conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    let lists = 0;
+    const kube = {
+      namespace: 'prod',
+      contextName: 'test',
+      server: 'https://example',
+      client: {
+        getNamed: async () => mongoSts,
+        list: async () => {
+          if (++lists === 1) throw markTransport(new KubeApiError('the API server https://example refused the connection', { exitCode: 3 }), 'ECONNREFUSED');
+          return { items: [0, 1, 2].map(mongoPod), resourceVersion: '1' };
+        },
+      },
+      exec: async () => ({ stdout: healthy, stderr: '', exitCode: 0 }),
+    };
+    const written: string[] = [];
+    const ac = new AbortController();
+    let sleeps = 0;
+    const deps = {
+      ...fakeDeps(held()),
+      kube: async () => kube as never,
+      write: (t: string) => void written.push(t),
+      sleep: async () => {
+        if (++sleeps >= 3) {
+          ac.abort(new InterruptedError());
+          throw new InterruptedError();
+        }
+      },
+      signal: ac.signal,
+    };
+    const r = await mongoStatusCommand.run!(
+      { name: 'mongo', each: false, authDb: 'admin', tls: false, watch: true, interval: '5s', maxLag: '10s', timeout: '30s', ...globals() } as never,
+      deps as never,
+    );
+    expect(lists).toBe(3);
+    expect(written).toHaveLength(2); // the round without a server printed nothing; two rounds reported
+    expect(written[0]).toMatch(/Replica set rs0/);
+    expect(r.exitCode).toBe(0);
+  });
+});
