@@ -29,6 +29,7 @@ interface Bg {
   child: ResultPromise;
   out: () => string;
   err: () => string;
+  running: () => boolean;
 }
 
 /** The plugin in the background, its output collected as it comes. */
@@ -38,7 +39,9 @@ function background(args: string[]): Bg {
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return { child, out: () => out, err: () => err };
+  let exited = false;
+  void child.then(() => (exited = true));
+  return { child, out: () => out, err: () => err, running: () => !exited };
 }
 
 async function setJson(): Promise<any> {
@@ -153,6 +156,18 @@ describe.skipIf(!kwok)('under faults (API server restarts, compaction, Ctrl-C)',
     const r = await run.child;
     expect(r.exitCode, `${run.out()}\n${run.err()}`).toBe(130);
     expect(run.out()).toMatch(/interrupted: stopped watching web: /);
+  });
+
+  it('5d. SIGINT during dns-check (its reads, then its lookups as execs in the pods): exit 130 at once, no stack trace', async () => {
+    const run = background(['dns-check', 'web', '-n', ns, '--all-pairs']);
+    await new Promise((r) => setTimeout(r, 450));
+    expect(run.running(), 'dns-check finished before the SIGINT: the test proves nothing').toBe(true);
+    const t0 = Date.now();
+    run.child.kill('SIGINT');
+    const r = await run.child;
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(r.exitCode, `${run.out()}\n${run.err()}`).toBe(130);
+    expect(`${run.out()}${run.err()}`).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)|unexpected failure/);
   });
 
   it('3. a second writer changes the template during --step: exit 1, stopped naming the change, nothing more changed', async () => {
