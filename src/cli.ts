@@ -3,7 +3,7 @@
  * one place where results and errors are printed. Commands never print or exit themselves.
  */
 import yargs, { type Argv } from 'yargs';
-import { CliError, ExitCode, UsageError } from './errors.js';
+import { CliError, ExitCode, InterruptedError, UsageError } from './errors.js';
 import type { Deps } from './deps.js';
 import { sleep } from './deps.js';
 import { toYargs, type CommandResult, type CommandSpec, type GlobalArgs, type Host } from './commands/command.js';
@@ -60,18 +60,46 @@ export function globalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
   >;
 }
 
-function askYesNo(io: Io, question: string): Promise<boolean> {
+/**
+ * y/N on the terminal. Declined on anything but y/yes, and on EOF (Ctrl-D, closed stdin); Ctrl-C
+ * rejects with the interrupt (exit 130): the prompt always comes before any change.
+ */
+export function askYesNo(io: Pick<Io, 'stdin' | 'stderr' | 'signal'>, question: string): Promise<boolean> {
   if (!io.stdin.isTTY) return Promise.resolve(false);
-  return new Promise((resolve) => {
+  if (io.signal.aborted) return Promise.reject(interruptedAtPrompt());
+  return new Promise((resolve, reject) => {
     io.stderr.write(`${question} [y/N] `);
-    const onData = (buf: Buffer) => {
+    const done = () => {
       io.stdin.off('data', onData);
+      io.stdin.off('end', onEnd);
+      io.stdin.off('close', onEnd);
+      io.signal.removeEventListener('abort', onAbort);
       io.stdin.pause();
+    };
+    const onData = (buf: Buffer) => {
+      done();
       resolve(/^y(es)?$/i.test(buf.toString().trim()));
     };
+    const onEnd = () => {
+      done();
+      io.stderr.write('\n');
+      resolve(false);
+    };
+    const onAbort = () => {
+      done();
+      io.stderr.write('\n');
+      reject(interruptedAtPrompt());
+    };
+    io.signal.addEventListener('abort', onAbort, { once: true });
+    io.stdin.on('end', onEnd);
+    io.stdin.on('close', onEnd);
     io.stdin.resume();
     io.stdin.on('data', onData);
   });
+}
+
+function interruptedAtPrompt(): InterruptedError {
+  return new InterruptedError('at the confirmation prompt; nothing was changed');
 }
 
 export function makeDeps(io: Io, args: GlobalArgs): Deps {
@@ -93,6 +121,7 @@ export function makeDeps(io: Io, args: GlobalArgs): Deps {
                   requestTimeoutMs: parseRequestTimeout(args.requestTimeout),
                   verbosity: args.verbose,
                   env: io.env,
+                  signal: io.signal,
                 },
                 (l) => io.stderr.write(`${l}\n`),
               ),
@@ -273,19 +302,22 @@ export async function runCli(io: Io): Promise<number> {
     if (helpText) io.stdout.write(helpText.endsWith('\n') ? helpText : `${helpText}\n`);
     if (!result) return ExitCode.Ok;
     io.stdout.write(result.output);
-    return result.exitCode;
+    // Interrupted: whatever the command made of it (a watch that reports where it stopped), 130.
+    return io.signal.aborted ? ExitCode.Interrupted : result.exitCode;
   } catch (e) {
+    // An error raised by the interrupt itself (an aborted request, a closed stream) is the interrupt.
+    if (io.signal.aborted && !(e instanceof InterruptedError)) return reportError(io, io.signal.reason ?? new InterruptedError());
     return reportError(io, e);
   }
 }
 
 export function formatError(e: unknown, verbose = false): { text: string; exitCode: number } {
   if (e instanceof CliError) {
-    const lines = [`error: ${e.message}`, ...e.hints.map((h) => `  ${h}`)];
+    const lines = [`${e instanceof InterruptedError ? 'interrupted' : 'error'}: ${e.message}`, ...e.hints.map((h) => `  ${h}`)];
     return { text: `${lines.join('\n')}\n`, exitCode: e.exitCode };
   }
   if ((e as { name?: string })?.name === 'AbortError' || (e as { name?: string })?.name === 'Interrupted') {
-    return { text: 'error: interrupted\n', exitCode: ExitCode.Problems };
+    return { text: 'interrupted: stopped by Ctrl-C\n', exitCode: ExitCode.Interrupted };
   }
   const msg = e instanceof Error ? e.message : String(e);
   const detail = verbose && e instanceof Error && e.stack ? `\n${e.stack}` : '';

@@ -80,6 +80,17 @@ export class AbortedError extends CliError {
   }
 }
 
+/**
+ * Ctrl-C (SIGINT) or SIGTERM stopped the command (exit 130). The message says where it stopped
+ * and what was and was not applied; it is printed as "interrupted: <message>".
+ */
+export class InterruptedError extends CliError {
+  constructor(message = 'stopped by Ctrl-C', hints: string[] = []) {
+    super(message, ExitCode.Interrupted, hints);
+    this.name = 'InterruptedError';
+  }
+}
+
 export function isConflict(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 409;
 }

@@ -15,22 +15,32 @@ async function main(): Promise<void> {
     process.stdout.write(answer);
     return exit(0);
   }
-  // Everything else loads the CLI (yargs, the commands) only now.
-  const { runCli, renderStaticAnswers } = await import('./cli.js');
-  if (argv[0] === '__static-answers') {
-    process.stdout.write(JSON.stringify(await renderStaticAnswers()));
-    return exit(0);
-  }
+  // The first Ctrl-C (or SIGTERM) stops the command: every request, watch, exec, sleep and prompt
+  // takes this signal, and the command reports where it stopped (exit 130). Should anything still
+  // hang, the process ends 3 s later anyway; a second Ctrl-C ends it at once. Installed before the
+  // CLI loads, so a Ctrl-C during start-up is handled the same way.
   const controller = new AbortController();
+  const errors = import('./errors.js');
+  let InterruptedError: (typeof import('./errors.js'))['InterruptedError'] | undefined;
+  void errors.then((m) => (InterruptedError = m.InterruptedError));
   let interrupts = 0;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       interrupts++;
       if (interrupts > 1) process.exit(130);
-      const err = new Error('interrupted');
-      err.name = 'Interrupted';
-      controller.abort(err);
+      const text = sig === 'SIGINT' ? 'stopped by Ctrl-C' : 'stopped by SIGTERM';
+      controller.abort(InterruptedError ? new InterruptedError(text) : Object.assign(new Error(text), { name: 'Interrupted' }));
+      setTimeout(() => {
+        process.stderr.write('interrupted: stopped before it could report where (it did not stop within 3s)\n');
+        process.exit(130);
+      }, 3000).unref();
     });
+  }
+  // Everything else loads the CLI (yargs, the commands) only now.
+  const { runCli, renderStaticAnswers } = await import('./cli.js');
+  if (argv[0] === '__static-answers') {
+    process.stdout.write(JSON.stringify(await renderStaticAnswers()));
+    return exit(0);
   }
   const code = await runCli({
     argv,

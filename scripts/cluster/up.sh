@@ -130,9 +130,12 @@ componentsPatches:
 - name: kube-controller-manager
   extraEnvs: [{name: GOMEMLIMIT, value: 300MiB}]
   # A namespace's default ServiceAccount comes from ns-exec.sh, after the namespace's ClusterExec.
-  extraArgs: [{key: controllers, value: "*,-serviceaccount-controller"}]
+  # One instance, no failover peer: with leader election it exits for good when the apiserver is
+  # away longer than the lease's renew deadline (10s), and nothing restarts it (no kubelet here).
+  extraArgs: [{key: controllers, value: "*,-serviceaccount-controller"}, {key: leader-elect, value: "false"}]
 - name: kube-scheduler
   extraEnvs: [{name: GOMEMLIMIT, value: 150MiB}]
+  extraArgs: [{key: leader-elect, value: "false"}]
 - name: kwok-controller
   extraEnvs: [{name: GOMEMLIMIT, value: 200MiB}]
 CONFIG

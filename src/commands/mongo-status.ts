@@ -28,6 +28,7 @@ import { parseProbeOutput } from '../core/mongo-parse.js';
 import { PROBE_MARKER, probeCommand, probeStdin, type MongoShell, type ProbeOptions } from '../core/mongo-script.js';
 import { mongoStatusOutput, renderMongoStatus } from '../render/mongo.js';
 import { renderStructured } from '../render/output.js';
+import { retryability } from '../kube/retry.js';
 
 export interface MongoStatusArgs {
   name: string;
@@ -318,7 +319,19 @@ export const mongoStatusCommand = defineCommand<MongoStatusArgs>({
     }
     let exitCode: number = ExitCode.Ok;
     while (!deps.signal.aborted) {
-      const report = await collect(plan, args);
+      let report: MongoReport;
+      try {
+        report = await collect(plan, args);
+      } catch (e) {
+        // -w outlives a lost API server: the client said so once on stderr; try again next round.
+        if (deps.signal.aborted || !retryability(e).retry) throw e;
+        try {
+          await deps.sleep(intervalMs, deps.signal);
+        } catch {
+          break;
+        }
+        continue;
+      }
       exitCode = exitOf(report);
       const stamp = new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z');
       const body = format(report, args, deps);

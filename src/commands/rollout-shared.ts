@@ -11,6 +11,9 @@ import { AbortedError, CliError, ExitCode, UsageError, isConflict } from '../err
 import { selectorToString } from '../core/labels.js';
 import { formatDuration } from '../core/duration.js';
 import { describePodState, lastEventLine, waitProgress, type WaitProgress, type WaitTarget } from '../core/rollout.js';
+import { patchLanded } from '../core/patch-landed.js';
+import { setDrift, unknownRevision } from '../core/rollout-drift.js';
+import { retryability } from '../kube/retry.js';
 import type { GlobalArgs } from './command.js';
 
 export type DryRunMode = 'none' | 'client' | 'server';
@@ -92,7 +95,9 @@ export function nsFlag(ctx: Ctx): string {
 /**
  * Read-modify-write of the set: `plan` sees the current object and returns the patch (or a
  * result that needs no patch); the patch carries metadata.resourceVersion, and a 409 re-reads
- * and re-plans (up to 5 times). The first read is a getNamed (404 lists close names).
+ * and re-plans (up to 5 times). A PATCH whose answer was lost (connection cut, 5xx) re-reads too:
+ * if the change is there it counts as done, else it is re-planned and sent again under the new
+ * resourceVersion. The first read is a getNamed (404 lists close names).
  */
 export async function patchSet<P extends { patch?: Record<string, unknown> | undefined; type?: 'merge' | 'strategic' }>(
   ctx: Ctx,
@@ -111,10 +116,22 @@ export async function patchSet<P extends { patch?: Record<string, unknown> | und
       const after = await ctx.client.patch<StatefulSet>(ctx.stsPath, body, p.type ?? 'merge', dryRun === 'server' ? 'server' : 'none');
       return { before: current, after, plan: p, body };
     } catch (e) {
-      if (!isConflict(e) || attempt >= 5) throw e;
+      const lost = lostAnswer(e);
+      if ((!isConflict(e) && !lost) || attempt >= 5) throw e;
+      const before = current;
       current = await ctx.client.get<StatefulSet>(ctx.stsPath);
+      // The connection broke after the PATCH was sent: if it landed, it must not be applied twice.
+      if (lost && dryRun === 'none' && current.metadata.resourceVersion !== before.metadata.resourceVersion && patchLanded(p.patch, current)) {
+        return { before, after: current, plan: p, body };
+      }
     }
   }
+}
+
+/** A write whose outcome is unknown: the server (or the connection) failed after it may have been applied. */
+function lostAnswer(e: unknown): boolean {
+  const r = retryability(e);
+  return r.retry && !r.notApplied;
 }
 
 /** Asks before a disruptive change unless --yes; refuses without a terminal. */
@@ -132,6 +149,8 @@ export function isAbort(e: unknown, deps: Deps): boolean {
 
 export type WaitOutcome =
   | { kind: 'done'; sts: StatefulSet; pods: Pod[]; waitedMs: number }
+  /** Someone else changed the set during the wait (`drift` says what); `sts` is the set as it is now. */
+  | { kind: 'changed'; sts: StatefulSet; pods: Pod[]; drift: string[]; waitedMs: number }
   | { kind: 'timeout'; sts: StatefulSet; pods: Pod[]; waitingOn: WaitProgress['waitingOn']; waitedMs: number }
   | { kind: 'interrupted'; waitingOn: WaitProgress['waitingOn']; waitedMs: number };
 
@@ -159,6 +178,15 @@ export async function waitForPartition(
   };
   const text = (p: WaitProgress) =>
     `${o.label}: ${p.doneCount}/${p.total} updated${p.waitingOn ? `; waiting for ${p.waitingOn.name}: ${p.waitingOn.reason}` : ''}`;
+  const knownRevisions = new Set<string>();
+  /** Reads the set (one GET) and reports a change by someone else since `sts`, our own write. */
+  const drifted = async (): Promise<WaitOutcome | undefined> => {
+    const now = await ctx.client.get<StatefulSet>(ctx.stsPath);
+    const drift = setDrift(sts, now);
+    if (!drift.length) return undefined;
+    spinner.stop();
+    return { kind: 'changed', sts: now, pods: lastPods, drift, waitedMs: deps.now() - started };
+  };
   spinner.start(`${o.label}: waiting for ${target.ordinals.length} pods`);
   try {
     for (;;) {
@@ -168,12 +196,20 @@ export async function waitForPartition(
         if (snap.sts) {
           const s = [...snap.sts.values()][0] as StatefulSet | undefined;
           if (s) latest = s;
+          // Watching the set: a spec change by someone else shows here directly.
+          if (s && setDrift(sts, s).length) return 'drift' as const;
         }
         lastPods = [...snap.pods!.values()] as Pod[];
         const p = waitProgress(latest, lastPods, target, deps.now());
         last = p;
         spinner.update(text(p));
         if (p.done) return 'done' as const;
+        // A pod on a revision nobody told us about: the template may have been changed by someone else.
+        const odd = unknownRevision(latest, lastPods, knownRevisions);
+        if (odd) {
+          knownRevisions.add(odd);
+          return 'check' as const;
+        }
         // Every pod left is Ready and only minReadySeconds remains: no event will come, so sleep it out.
         if (p.availableAt !== undefined) return 'later' as const;
         return undefined;
@@ -185,12 +221,26 @@ export async function waitForPartition(
         spinner.stop();
         return { kind: 'done', sts: latest, pods: lastPods, waitedMs: deps.now() - started };
       }
+      if (r === 'drift') {
+        spinner.stop();
+        return { kind: 'changed', sts: latest, pods: lastPods, drift: setDrift(sts, latest), waitedMs: deps.now() - started };
+      }
+      if (r === 'check') {
+        const changed = await drifted();
+        if (changed) return changed;
+        continue;
+      }
       const wait = Math.max(0, (last?.availableAt ?? deps.now()) - deps.now()) + 50;
       await deps.sleep(o.timeoutMs ? Math.min(wait, Math.max(1, o.timeoutMs - (deps.now() - started))) : wait, deps.signal);
     }
   } catch (e) {
     spinner.stop();
-    if (isTimeout(e)) return { kind: 'timeout', sts: latest, pods: lastPods, waitingOn: last?.waitingOn, waitedMs: deps.now() - started };
+    if (isTimeout(e)) {
+      // Stuck: was it someone else's change (a scale-down, a new template behind a stuck pod)? One GET, only here.
+      const changed = await drifted().catch(() => undefined);
+      if (changed) return changed;
+      return { kind: 'timeout', sts: latest, pods: lastPods, waitingOn: last?.waitingOn, waitedMs: deps.now() - started };
+    }
     if (isAbort(e, deps)) return { kind: 'interrupted', waitingOn: last?.waitingOn, waitedMs: deps.now() - started };
     throw e;
   }

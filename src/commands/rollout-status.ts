@@ -39,6 +39,8 @@ export async function runStatus(args: StatusArgs & GlobalArgs, deps: Deps): Prom
     if (!pods) return statusResult(rolloutStatusWithoutPods(sts), args, deps, ExitCode.Incomplete, warnings.lines);
     return statusResult(rolloutStatus(sts, pods, deps.now()), args, deps);
   }
+  // The watch rides out a lost API server until --timeout (0: as long as it takes).
+  ctx.client.outageBudgetMs = timeoutMs || Infinity;
   const structured = isStructured(args.output);
   const lastRows = new Map<string, string>();
   let lastHeader = '';
@@ -95,8 +97,9 @@ export async function runStatus(args: StatusArgs & GlobalArgs, deps: Deps): Prom
       return { output: `${msg}\n`, exitCode: ExitCode.Problems };
     }
     if (isAbort(e, deps)) {
-      if (structured && latest) return statusResult(latest, args, deps);
-      return { output: `stopped watching ${ctx.name}: ${latest?.message ?? ''}\n`, exitCode: ExitCode.Ok };
+      // Ctrl-C: the status as last seen, exit 130 (nothing is changed by watching).
+      if (structured && latest) return statusResult(latest, args, deps, ExitCode.Interrupted);
+      return { output: `interrupted: stopped watching ${ctx.name}: ${latest?.message ?? 'no status yet'}\n`, exitCode: ExitCode.Interrupted };
     }
     throw e;
   }

@@ -4,7 +4,9 @@
  */
 import type { Deps } from '../deps.js';
 import type { Pod, StatefulSet } from '../core/types.js';
-import { AbortedError, CliError, ExitCode, UsageError } from '../errors.js';
+import { CliError, ExitCode, InterruptedError, KubeApiError, UsageError } from '../errors.js';
+import { standingText, type RolloutStanding } from '../core/rollout-standing.js';
+import { retryability } from '../kube/retry.js';
 import { closestNames } from '../core/names.js';
 import {
   intervalProblem,
@@ -92,7 +94,13 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
   const ctx = await context(args, deps);
   if (mode === 'delete-pods') return runDeletePods(ctx, args, deps, { step, dry, timeoutMs, intervalMs });
 
-  let sts: StatefulSet | undefined = await ctx.client.getNamed<StatefulSet>(ctx.stsPath);
+  let sts: StatefulSet | undefined;
+  try {
+    sts = await ctx.client.getNamed<StatefulSet>(ctx.stsPath);
+  } catch (e) {
+    if (deps.signal.aborted) throw new InterruptedError(`before statefulset ${ctx.name} was read; nothing was changed`);
+    throw e;
+  }
   const from = setFacts(sts).partition;
   const out: RolloutStepOutput = {
     kind: 'RolloutStep',
@@ -113,9 +121,30 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
   };
   const req = mode === 'to' ? { to: args.to! } : { step };
   let exitCode: number = ExitCode.Ok;
+  // Where the rollout stands, kept up to date for a report if it stops early (Ctrl-C, server gone).
+  const standing: RolloutStanding = { name: ctx.name, namespace: ctx.ns, from, partition: from, updated: [] };
+  // A wait rides out a lost API server for as long as its --timeout; so do the reads and
+  // precondition-guarded writes between steps.
+  ctx.client.outageBudgetMs = timeoutMs || Infinity;
+  try {
+    return await stepLoop();
+  } catch (e) {
+    throw stoppedEarly(e, deps, standing, continueCommand(ctx, args, standing.partition, step));
+  }
 
+  async function stepLoop(): Promise<CommandResult> {
   for (;;) {
-    const r = await patchSetStep(ctx, sts, req, dry);
+    let r: Awaited<ReturnType<typeof patchSetStep>>;
+    standing.inFlight = true;
+    try {
+      r = await patchSetStep(ctx, sts, req, dry);
+    } catch (e) {
+      // Refused or failed before the PATCH was sent: nothing in flight. (A lost answer stays "in flight".)
+      if (!deps.signal.aborted && !(e instanceof KubeApiError && e.exitCode === ExitCode.Unreachable)) standing.inFlight = false;
+      throw e;
+    }
+    standing.inFlight = false;
+    if (r.plan.plan.kind === 'patch' && dry === 'none') standing.partition = r.plan.plan.to;
     const plan = r.plan.plan;
     if (plan.kind === 'refuse') throw new CliError(plan.reason, ExitCode.Problems, plan.hints);
     addNotes(plan.notes);
@@ -157,11 +186,20 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
     const ordinals = targetOrdinals(cf.start, cf.replicas, target.partition);
     const w = await waitForPartition(ctx, deps, current, { ...target, ordinals }, { timeoutMs, templateObserved, label: `${ctx.name} partition ${target.partition}` });
     if (w.kind === 'interrupted') {
-      const cont = continueCommand(ctx, args, target.partition, step);
-      throw new AbortedError(
-        `interrupted while waiting for ${w.waitingOn?.name ?? `${ctx.name}`}${w.waitingOn ? ` (${w.waitingOn.reason})` : ''}; the partition of ${ctx.name} stays at ${target.partition}`,
-        [`Continue with: ${cont}`],
-      );
+      standing.pending = w.waitingOn?.name;
+      throw new InterruptedError(standingText(standing), [`Resume: ${continueCommand(ctx, args, target.partition, step)}`]);
+    }
+    if (w.kind === 'changed') {
+      // A second writer changed the set under the step: change nothing more, say what changed.
+      const now = setFacts(w.sts).partition;
+      out.result = 'stopped';
+      out.partition.to = now;
+      standing.partition = now;
+      out.continueWith = continueCommand(ctx, args, now, step);
+      addNotes([`review what changed before stepping again: kubectl sts rollout diff ${ctx.name} ${nsFlag(ctx)}`]);
+      out.message = `statefulset ${ctx.name} was changed by someone else during the step (${w.drift.join('; ')}); stopped without changing anything more: the partition is ${now}`;
+      exitCode = ExitCode.Problems;
+      break;
     }
     if (w.kind === 'timeout') {
       const podName = w.waitingOn?.name ?? `${ctx.name}-${ordinals[0] ?? ''}`;
@@ -175,6 +213,7 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
       break;
     }
     const updatedPods = ordinals.map((o) => `${ctx.name}-${o}`);
+    for (const p of plan.kind === 'patch' ? plan.newTargets.map((o) => `${ctx.name}-${o}`) : []) if (!standing.updated.includes(p)) standing.updated.push(p);
     out.steps.push({ partition: target.partition, pods: plan.kind === 'patch' ? plan.newTargets.map((o) => `${ctx.name}-${o}`) : updatedPods, waitedMs: w.waitedMs });
     if (mode !== 'auto' || target.partition === 0) {
       out.message =
@@ -184,10 +223,10 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
       break;
     }
     if (intervalMs > 0) {
-      const problem = await watchInterval(ctx, deps, current, w.pods, ordinals.map((o) => `${ctx.name}-${o}`), intervalMs);
+      const problem = await watchInterval(ctx, deps, current, w.pods, ordinals.map((o) => `${ctx.name}-${o}`), intervalMs, timeoutMs);
       if (problem === 'interrupted') {
-        throw new AbortedError(`interrupted during --interval; the partition of ${ctx.name} stays at ${target.partition}`, [
-          `Continue with: ${continueCommand(ctx, args, target.partition, step)}`,
+        throw new InterruptedError(`${standingText(standing)} (stopped during the --interval watch)`, [
+          `Resume: ${continueCommand(ctx, args, target.partition, step)}`,
         ]);
       }
       if (problem) {
@@ -204,6 +243,27 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
   out.requests = requestsSince(ctx);
   if (isStructured(args.output)) return { output: renderStructured(out, args.output as 'json' | 'yaml'), exitCode };
   return { output: renderStepText(out, deps), exitCode };
+  }
+}
+
+/**
+ * A rollout stopped early by Ctrl-C (exit 130) or by an API server that did not come back within
+ * --timeout (exit 3): the error says where the rollout stands and the command that resumes it.
+ */
+function stoppedEarly(e: unknown, deps: Deps, standing: RolloutStanding, resume: string): unknown {
+  if (deps.signal.aborted) {
+    if (e instanceof InterruptedError && e.message !== 'stopped by Ctrl-C' && e.message !== 'stopped by SIGTERM') return e;
+    return new InterruptedError(standingText(standing), [`Resume: ${resume}`]);
+  }
+  if (e instanceof KubeApiError && e.exitCode === ExitCode.Unreachable) {
+    return new KubeApiError(e.message, {
+      exitCode: ExitCode.Unreachable,
+      ...(e.status !== undefined ? { status: e.status } : {}),
+      ...(e.reason !== undefined ? { reason: e.reason } : {}),
+      hints: [`Where it stands: ${standingText(standing)}.`, `Resume once the API server answers: ${resume}`, ...e.hints],
+    });
+  }
+  return e;
 }
 
 function patchSetStep(ctx: Ctx, first: StatefulSet | undefined, req: { step?: number; to?: number }, dry: ReturnType<typeof parseDryRun>) {
@@ -229,6 +289,7 @@ async function watchInterval(
   pods: Pod[],
   names: string[],
   ms: number,
+  timeoutMs: number,
 ): Promise<{ pod: string; reason: string } | undefined | 'interrupted'> {
   const baseline = new Map<string, { uid?: string | undefined; restarts: number }>();
   for (const p of pods) {
@@ -247,9 +308,23 @@ async function watchInterval(
   } catch (e) {
     if (isTimeout(e)) return undefined;
     if (isAbort(e, deps)) return 'interrupted';
-    throw e;
+    if (!retryability(e).retry) throw e;
   } finally {
     spinner.stop();
+  }
+  // The interval ended while the API server was away: what happened meanwhile is unseen, so look
+  // once it is back (a fresh list shows restarts and lost Ready), for up to --timeout.
+  try {
+    const r = await ctx.k.observe(
+      ctx.client,
+      { pods: { path: podsPath(ctx), query: podQuery(sts) } },
+      (snap) => intervalProblem(baseline, [...snap.pods.values()] as Pod[]) ?? ('quiet' as const),
+      { timeoutMs, signal: deps.signal },
+    );
+    return r === 'quiet' ? undefined : r;
+  } catch (e) {
+    if (isAbort(e, deps)) return 'interrupted';
+    throw e;
   }
 }
 
@@ -338,9 +413,15 @@ async function runDeletePods(
       label: `${ctx.name} (OnDelete)`,
     });
     if (w.kind === 'interrupted') {
-      throw new AbortedError(`interrupted while waiting for ${p.name} to come back; pods already deleted stay replaced`, [
-        `Continue with: ${continueCommand(ctx, args, 0, o.step)}`,
+      throw new InterruptedError(`while waiting for ${p.name} to come back (the StatefulSet controller goes on recreating it); ${out.steps.length} pod(s) already replaced stay replaced; no further pod was deleted`, [
+        `Resume: ${continueCommand(ctx, args, 0, o.step)}`,
       ]);
+    }
+    if (w.kind === 'changed') {
+      out.result = 'stopped';
+      out.message = `statefulset ${ctx.name} was changed by someone else while ${p.name} was replaced (${w.drift.join('; ')}); no further pod was deleted`;
+      out.continueWith = continueCommand(ctx, args, 0, o.step);
+      return finish(ExitCode.Problems);
     }
     if (w.kind === 'timeout') {
       const pod = w.pods.find((x) => x.metadata.name === p.name);
@@ -353,8 +434,10 @@ async function runDeletePods(
     }
     out.steps.push({ partition: f.partition, pods: [p.name], waitedMs: w.waitedMs });
     if (args.auto && o.intervalMs > 0 && p !== plan.pods[plan.pods.length - 1]) {
-      const problem = await watchInterval(ctx, deps, sts, w.pods, [p.name], o.intervalMs);
-      if (problem === 'interrupted') throw new AbortedError(`interrupted during --interval`, [`Continue with: ${continueCommand(ctx, args, 0, o.step)}`]);
+      const problem = await watchInterval(ctx, deps, sts, w.pods, [p.name], o.intervalMs, o.timeoutMs);
+      if (problem === 'interrupted') {
+        throw new InterruptedError(`during the --interval watch after ${p.name}; no further pod was deleted`, [`Resume: ${continueCommand(ctx, args, 0, o.step)}`]);
+      }
       if (problem) {
         out.result = 'stopped';
         out.stuck = { pod: problem.pod, reason: problem.reason };

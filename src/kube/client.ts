@@ -13,6 +13,7 @@ import type { KubeObject } from '../core/types.js';
 import { ExitCode, KubeApiError } from '../errors.js';
 import { httpError, nearbyNames, transportError, type RequestFacts, type StatusBody } from './errors.js';
 import { describePath } from './resources.js';
+import { OutageNotice, markRetryAfter, markTransport, realClock, retryability, withRetry, type Clock } from './retry.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 export type PatchType = 'merge' | 'strategic' | 'json';
@@ -33,6 +34,21 @@ export interface ClientOptions {
   /** -v level: >= 6 logs every request to stderr like kubectl. */
   verbosity?: number;
   log?: (line: string) => void;
+  /** Aborted on Ctrl-C: every request and watch stops at once. */
+  signal?: AbortSignal | undefined;
+  /** Injected in tests (fake clock for the retry loops). */
+  clock?: Clock;
+}
+
+/** How long a one-shot command rides out a lost API server before it gives up (exit 3). Waits raise it to their --timeout. */
+export const DEFAULT_OUTAGE_BUDGET_MS = 30_000;
+
+/** A write is safe to send again only when a precondition makes the server refuse a second application. */
+function hasPrecondition(method: string, body: unknown): boolean {
+  if (method === 'GET' || body === undefined || body === null) return false;
+  if (Array.isArray(body)) return body.some((op) => (op as { op?: string })?.op === 'test');
+  const b = body as { metadata?: { resourceVersion?: string }; preconditions?: { uid?: string; resourceVersion?: string } };
+  return Boolean(b.metadata?.resourceVersion || b.preconditions?.uid || b.preconditions?.resourceVersion);
 }
 
 export interface RequestOptions {
@@ -63,11 +79,29 @@ export class KubeClient {
   readonly server: string;
   readonly context: string;
   private readonly opts: ClientOptions;
+  readonly clock: Clock;
+  /**
+   * After the server has answered once, reads (and writes guarded by a precondition) that fail
+   * because it went away are retried with backoff for up to this long. Before the first answer a
+   * failure is reported at once (exit 3): that is a wrong address, not an outage.
+   */
+  outageBudgetMs = DEFAULT_OUTAGE_BUDGET_MS;
+  /** One stderr notice per outage, shared by requests and watches (observe). */
+  readonly outage: OutageNotice;
+  /** Whether the server has answered at least once in this process. */
+  reached = false;
 
   constructor(opts: ClientOptions) {
     this.opts = opts;
     this.server = opts.server.replace(/\/+$/, '');
     this.context = opts.context;
+    this.clock = opts.clock ?? realClock;
+    this.outage = new OutageNotice(this.server, (l) => this.opts.log?.(l), this.clock);
+  }
+
+  /** The Ctrl-C signal this client was built with. */
+  get signal(): AbortSignal | undefined {
+    return this.opts.signal;
   }
 
   private facts(method: string, path: string, query?: Query): RequestFacts {
@@ -95,6 +129,7 @@ export class KubeClient {
     }
     const signals: AbortSignal[] = [];
     if (o.signal) signals.push(o.signal);
+    if (this.opts.signal && this.opts.signal !== o.signal) signals.push(this.opts.signal);
     if (timeoutMs) signals.push(AbortSignal.timeout(timeoutMs));
     this.requestCount++;
     const started = Date.now();
@@ -103,18 +138,46 @@ export class KubeClient {
       if (body !== undefined) init.body = body;
       if (signals.length) init.signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
       const res = await fetch(url, init);
+      this.reached = true;
       if ((this.opts.verbosity ?? 0) >= 6) {
         this.opts.log?.(`${method} ${url} ${res.status} ${STATUS_CODES[res.status] ?? ''} in ${Date.now() - started} milliseconds`);
       }
       return res;
     } catch (e) {
       if (o.signal?.aborted) throw o.signal.reason ?? e;
-      throw transportError(this.facts(method, path, o.query), e, timeoutMs);
+      if (this.opts.signal?.aborted) throw this.opts.signal.reason ?? e;
+      const cause = (e as { cause?: { code?: string } })?.cause ?? (e as { code?: string });
+      const code = cause?.code ?? (e as { name?: string })?.name ?? '';
+      throw markTransport(transportError(this.facts(method, path, o.query), e, timeoutMs), code);
     }
   }
 
-  /** One request; resolves to the parsed JSON body, throws a mapped KubeApiError on failure. */
+  /**
+   * One request; resolves to the parsed JSON body, throws a mapped KubeApiError on failure.
+   * Reads are retried (backoff, Retry-After) on a lost connection, 429 and 5xx; writes only when
+   * they certainly had no effect and carry a precondition. See retry.ts.
+   */
   async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    const read = method === 'GET';
+    const guarded = hasPrecondition(method, o.body);
+    const signal = o.signal ?? this.opts.signal;
+    return withRetry(() => this.requestOnce<T>(method, path, o), {
+      clock: this.clock,
+      deadline: this.clock.now() + this.outageBudgetMs,
+      signal,
+      notice: this.outage,
+      retryable: (e) => {
+        const r = retryability(e);
+        if (!r.retry) return r;
+        // Never answered yet: a wrong address or a cluster that is down, not a blip. Report it now.
+        if (r.outage && !this.reached) return { ...r, retry: false };
+        if (read || (guarded && r.notApplied)) return r;
+        return { ...r, retry: false };
+      },
+    });
+  }
+
+  private async requestOnce<T>(method: string, path: string, o: RequestOptions): Promise<T> {
     const res = await this.send(method, path, o, this.opts.timeoutMs);
     const text = await res.text();
     if (!res.ok) {
@@ -124,7 +187,7 @@ export class KubeClient {
       } catch {
         status = text ? { message: text.slice(0, 300) } : undefined;
       }
-      throw httpError(this.facts(method, path, o.query), res.status, status);
+      throw markRetryAfter(httpError(this.facts(method, path, o.query), res.status, status), res.headers.get('retry-after'));
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }
@@ -203,8 +266,9 @@ export class KubeClient {
       } catch {
         status = undefined;
       }
-      throw httpError(this.facts('GET', path, q), res.status, status);
+      throw markRetryAfter(httpError(this.facts('GET', path, q), res.status, status), res.headers.get('retry-after'));
     }
+    this.outage.ok();
     const body = Readable.fromWeb(res.body as never);
     const lines = createInterface({ input: body, crlfDelay: Infinity });
     const abort = () => body.destroy();

@@ -16,6 +16,7 @@ export function createKube(flags: KubeFlags, log: (line: string) => void): Kube 
     timeoutMs: flags.requestTimeoutMs ?? 0,
     verbosity: flags.verbosity ?? 0,
     log,
+    signal: flags.signal,
   });
   // Which pods/exec verb a refused exec lacks, asked once per pod (SelfSubjectAccessReview, allowed to every authenticated user by default).
   const asked = new Map<string, Promise<boolean | undefined>>();
@@ -38,7 +39,7 @@ export function createKube(flags: KubeFlags, log: (line: string) => void): Kube 
   };
   return {
     client,
-    exec: makeExec(cfg.kc, cfg.server, cfg.contextName, canExec),
+    exec: makeExec(cfg.kc, cfg.server, cfg.contextName, canExec, flags.signal),
     namespace: cfg.namespace,
     contextName: cfg.contextName,
     server: cfg.server,

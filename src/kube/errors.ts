@@ -47,6 +47,12 @@ export function isAdmissionAnswer(body: StatusBody | undefined): boolean {
   return /admission webhook|failed calling webhook|denied the request|admission plugin/i.test(m);
 }
 
+/** `kubectl auth can-i` names a subresource with --subresource (`pods/exec` would mean the pod named "exec"). */
+export function canIResource(resource: string): string {
+  const [res, sub] = resource.split('/');
+  return sub ? `${res} --subresource=${sub}` : resource;
+}
+
 /** An HTTP error answer from the API server. `nearby` lists existing names of that kind, for 404 hints. */
 export function httpError(f: RequestFacts, status: number, body: StatusBody | undefined, nearby: string[] = []): KubeApiError {
   const t = target(f);
@@ -82,7 +88,7 @@ export function httpError(f: RequestFacts, status: number, body: StatusBody | un
         status,
         reason,
         hints: [
-          `Missing RBAC permission: verb "${verb}" on "${t.resource}". Check with \`kubectl auth can-i ${verb} ${t.resource}${nsFlag}\`,`,
+          `Missing RBAC permission: verb "${verb}" on "${t.resource}". Check with \`kubectl auth can-i ${verb} ${canIResource(t.resource)}${nsFlag}\`,`,
           'and ask a cluster admin for a Role/ClusterRole binding that grants it.',
         ],
       });

@@ -18,6 +18,8 @@ export interface ExecRequest {
   /** Written to the command's stdin, which is then closed. */
   stdin?: string;
   timeoutMs?: number;
+  /** Stops the exec (closes its stream) and rejects with the abort reason; the client's Ctrl-C signal always does. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface ExecResult {
@@ -59,7 +61,7 @@ export async function execForbidden(facts: { server: string; context: string }, 
   const allowed = check ? await Promise.all(verbs.map((v) => check(v, namespace, pod).catch(() => undefined))) : [undefined, undefined];
   let denied: string[] = verbs.filter((_, i) => allowed[i] === false);
   if (!denied.length) denied = [...verbs];
-  const lines = denied.map((v) => `kubectl auth can-i ${v} pods/exec -n ${namespace}`);
+  const lines = denied.map((v) => `kubectl auth can-i ${v} pods --subresource=exec -n ${namespace}`);
   return new KubeApiError(
     `forbidden: you may not ${denied.join(' and ')} pods/exec "${pod}" in namespace "${namespace}" (context "${facts.context}"): exec through the API needs both "get" and "create" on pods/exec`,
     {
@@ -73,9 +75,12 @@ export async function execForbidden(facts: { server: string; context: string }, 
   );
 }
 
-export function makeExec(kc: KubeConfig, server: string, context: string, check?: ExecAccessCheck): ExecFn {
+export function makeExec(kc: KubeConfig, server: string, context: string, check?: ExecAccessCheck, interrupt?: AbortSignal): ExecFn {
   const exec = new Exec(kc);
   return async (req) => {
+    const signals = [req.signal, interrupt].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    if (signal?.aborted) throw signal.reason;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const stdin = req.stdin !== undefined ? Readable.from([Buffer.from(req.stdin)]) : null;
@@ -85,9 +90,18 @@ export function makeExec(kc: KubeConfig, server: string, context: string, check?
       let done = false;
       let timer: NodeJS.Timeout | undefined;
       let ws: { close(): void } | undefined;
+      const onAbort = () => {
+        if (done) return;
+        done = true;
+        if (timer) clearTimeout(timer);
+        ws?.close();
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const finish = (r: Omit<ExecResult, 'stdout' | 'stderr'>) => {
         if (done) return;
         done = true;
+        signal?.removeEventListener('abort', onAbort);
         if (timer) clearTimeout(timer);
         // Let the last frames land in the collectors before we read them.
         setImmediate(() => resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ...r }));
@@ -104,11 +118,13 @@ export function makeExec(kc: KubeConfig, server: string, context: string, check?
         )
         .then((socket) => {
           ws = socket;
+          if (signal?.aborted) socket.close();
           socket.on('close', () => finish({ exitCode: -1, failure: 'the exec stream closed without an exit status' }));
         })
         .catch((e: unknown) => {
           if (done) return;
           done = true;
+          signal?.removeEventListener('abort', onAbort);
           if (timer) clearTimeout(timer);
           const m = /Unexpected server response: (\d+)/.exec(String((e as { message?: string })?.message ?? e));
           if (m) {

@@ -21,6 +21,8 @@ export interface KubeFlags extends ConnectionFlags {
   verbosity?: number;
   /** The environment to read KUBECONFIG and HOME from (default: the process's). */
   env?: Record<string, string | undefined>;
+  /** Ctrl-C: aborts every request, watch and exec of this client. */
+  signal?: AbortSignal | undefined;
 }
 
 export type { KubeClient, DryRun, PatchType, Query, ListResult, WatchEvent, DeletePreconditions } from './client.js';
@@ -29,3 +31,4 @@ export { Resources, resourcePath, describePath } from './resources.js';
 export { observe, WaitTimeoutError, type Snapshot, type Source } from './observe.js';
 export { mapBounded } from './concurrency.js';
 export { readOptional, newWarnings, type Warnings } from './optional.js';
+export { retryability, backoffDelay, withRetry, OutageNotice, realClock, type Clock } from './retry.js';

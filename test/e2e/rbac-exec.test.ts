@@ -106,7 +106,7 @@ describe.skipIf(clusterKind !== 'kwok')('dns-check and mongo-status with namespa
     expect(t.exitCode, t.stdout + t.stderr).toBe(4);
     expect(t.stdout).toMatch(new RegExp(`\\d+ checks: \\d+ ok, 0 warnings, 0 failed, \\d+ not run: exec forbidden \\(pods/exec get and create\\) in namespace ${ns}\\n`));
     expect(t.stdout).toContain('this is not a pass');
-    expect(t.stdout).toContain(`\`kubectl auth can-i get pods/exec -n ${ns}\` and \`kubectl auth can-i create pods/exec -n ${ns}\``);
+    expect(t.stdout).toContain(`\`kubectl auth can-i get pods --subresource=exec -n ${ns}\` and \`kubectl auth can-i create pods --subresource=exec -n ${ns}\``);
     expect(t.stdout).toContain(`kubectl sts dns-check web -n ${ns} --static-only`);
     expect(t.stdout).not.toContain('--exec-timeout');
     expect(t.stderr).toMatch(new RegExp(`^warning: \\d+ live checks not run: exec forbidden \\(pods/exec get and create\\) in namespace ${ns}`, 'm'));
@@ -129,7 +129,7 @@ describe.skipIf(clusterKind !== 'kwok')('dns-check and mongo-status with namespa
     expect(r.exitCode, r.stdout + r.stderr).toBe(4);
     const out = json<DnsCheckOutput>(r);
     expect(out.notRunCauses).toEqual([expect.objectContaining({ cause: 'forbidden', label: `exec forbidden (pods/exec get) in namespace ${ns}`, checks: 9 })]);
-    expect(out.notRunCauses[0]!.fix).toContain(`\`kubectl auth can-i get pods/exec -n ${ns}\``);
+    expect(out.notRunCauses[0]!.fix).toContain(`\`kubectl auth can-i get pods --subresource=exec -n ${ns}\``);
     expect(r.stderr).toContain(`you may not get pods/exec "web-0" in namespace "${ns}"`);
   });
 
@@ -156,7 +156,7 @@ describe.skipIf(clusterKind !== 'kwok')('dns-check and mongo-status with namespa
     const t = await plugin(['mongo-status', 'mongo'], { env: reader!.env });
     expect(t.exitCode, t.stdout + t.stderr).toBe(4);
     expect(t.stdout).toContain(`Could not check: no member could be asked (exec forbidden (pods/exec get and create) in namespace ${ns}); this is not a pass.`);
-    expect(t.stdout).toContain(`\`kubectl auth can-i get pods/exec -n ${ns}\` and \`kubectl auth can-i create pods/exec -n ${ns}\``);
+    expect(t.stdout).toContain(`\`kubectl auth can-i get pods --subresource=exec -n ${ns}\` and \`kubectl auth can-i create pods --subresource=exec -n ${ns}\``);
     expect(t.stdout).not.toContain('No problems found');
     expect(t.stderr).toMatch(/^warning: pod mongo-0 not asked: forbidden: you may not get and create pods\/exec "mongo-0"/m);
 

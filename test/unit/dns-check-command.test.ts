@@ -413,7 +413,7 @@ describe('dns-check: a check that could not check does not pass', () => {
     expect(r.out!.complete).toBe(false);
     expect(r.out!.summary).toEqual({ total: 21, passed: 8, warnings: 0, failed: 0, notRun: 13, ok: 8, warn: 0, fail: 0 });
     expect(r.out!.notRunCauses).toEqual([
-      { cause: 'forbidden', label: `exec forbidden (pods/exec get) in namespace ${NS}`, checks: 13, fix: expect.stringContaining(`\`kubectl auth can-i get pods/exec -n ${NS}\``) },
+      { cause: 'forbidden', label: `exec forbidden (pods/exec get) in namespace ${NS}`, checks: 13, fix: expect.stringContaining(`\`kubectl auth can-i get pods --subresource=exec -n ${NS}\``) },
     ]);
     expect(r.out!.checks.filter((c) => c.kind === 'live').every((c) => c.status === 'not-run' && c.cause === 'forbidden')).toBe(true);
     // one refused exec per probe pod, then nothing more is tried there
@@ -425,7 +425,7 @@ describe('dns-check: a check that could not check does not pass', () => {
     expect(t.exitCode).toBe(4);
     expect(t.output).toContain(`21 checks: 8 ok, 0 warnings, 0 failed, 13 not run: exec forbidden (pods/exec get) in namespace ${NS}\n`);
     expect(t.output).toContain('Could not check: 13 checks could not run; this is not a pass.');
-    expect(t.output).toMatch(/kubectl auth can-i get pods\/exec -n dnsman.*kubectl sts dns-check web -n dnsman --static-only/);
+    expect(t.output).toMatch(/kubectl auth can-i get pods --subresource=exec -n dnsman.*kubectl sts dns-check web -n dnsman --static-only/);
     expect(t.output).not.toMatch(/exec-timeout/);
     expect(t.output).toMatch(/\?\s+lookup-pod\s+web-0 -> web-0\.nginx\.dnsman\.svc\.cluster\.local\s+not run: forbidden: you may not get pods\/exec "web-0"/);
   });

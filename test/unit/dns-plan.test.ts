@@ -129,9 +129,9 @@ describe('evaluateLookup', () => {
   });
   it('a lookup that did not run is "not run" with a hint chosen by its cause', () => {
     const hint = (problem: Parameters<typeof evaluateLookup>[0]['problem']) => evaluateLookup({ lookup: podLookup, problem }, { ...ctx(), execTimeout: '5s' });
-    const forbidden = hint({ cause: 'forbidden', pod: 'web-0', detail: 'forbidden: you may not create pods/exec "web-0"', verb: 'create', resource: 'pods/exec', canI: ['kubectl auth can-i create pods/exec -n shop'] });
+    const forbidden = hint({ cause: 'forbidden', pod: 'web-0', detail: 'forbidden: you may not create pods/exec "web-0"', verb: 'create', resource: 'pods/exec', canI: ['kubectl auth can-i create pods --subresource=exec -n shop'] });
     expect(forbidden).toMatchObject({ status: 'not-run', cause: 'forbidden', causeLabel: 'exec forbidden (pods/exec create) in namespace shop' });
-    expect(forbidden.fix).toMatch(/`kubectl auth can-i create pods\/exec -n shop`/);
+    expect(forbidden.fix).toMatch(/`kubectl auth can-i create pods --subresource=exec -n shop`/);
     expect(forbidden.fix).toMatch(/kubectl sts dns-check web -n shop --static-only/);
     const timeout = hint({ cause: 'timeout', pod: 'web-0', detail: 'nslookup in pod web-0 gave no answer within 5s' });
     expect(timeout.fix).toMatch(/rerun with a longer --exec-timeout \(now 5s\)/);

@@ -20,30 +20,30 @@ describe('classifyExecError: the exec call itself was refused', () => {
     const err = httpError(facts, 403, undefined);
     expect(err.message).toBe('forbidden: you may not create pods/exec "web-0" in namespace "shop" (context "sa-reader")');
     const p = classifyExecError(err, target);
-    expect(p).toMatchObject({ cause: 'forbidden', pod: 'web-0', verb: 'create', resource: 'pods/exec', canI: ['kubectl auth can-i create pods/exec -n shop'] });
+    expect(p).toMatchObject({ cause: 'forbidden', pod: 'web-0', verb: 'create', resource: 'pods/exec', canI: ['kubectl auth can-i create pods --subresource=exec -n shop'] });
     expect(causeLabel(p, 'shop')).toBe('exec forbidden (pods/exec create) in namespace shop');
-    expect(causeHint(p, 'shop')).toContain('`kubectl auth can-i create pods/exec -n shop`');
+    expect(causeHint(p, 'shop')).toContain('`kubectl auth can-i create pods --subresource=exec -n shop`');
   });
   it('a refused exec websocket: the verb the SelfSubjectAccessReview says is missing (a Role with only create lacks get)', async () => {
     const onlyCreate = await execForbidden(facts, 'shop', 'web-0', async (verb) => verb === 'create');
     expect(onlyCreate.message).toBe('forbidden: you may not get pods/exec "web-0" in namespace "shop" (context "sa-reader"): exec through the API needs both "get" and "create" on pods/exec');
     const p = classifyExecError(onlyCreate, target);
-    expect(p).toMatchObject({ cause: 'forbidden', verb: 'get', resource: 'pods/exec', canI: ['kubectl auth can-i get pods/exec -n shop'] });
+    expect(p).toMatchObject({ cause: 'forbidden', verb: 'get', resource: 'pods/exec', canI: ['kubectl auth can-i get pods --subresource=exec -n shop'] });
     expect(causeLabel(p, 'shop')).toBe('exec forbidden (pods/exec get) in namespace shop');
-    expect(causeHint(p, 'shop')).toContain('verb "get" on "pods/exec" in namespace shop; check with `kubectl auth can-i get pods/exec -n shop` and ask a cluster admin for a Role that grants get and create on pods/exec');
+    expect(causeHint(p, 'shop')).toContain('verb "get" on "pods/exec" in namespace shop; check with `kubectl auth can-i get pods --subresource=exec -n shop` and ask a cluster admin for a Role that grants get and create on pods/exec');
 
     // neither verb, or the review itself not allowed: both are named
     for (const check of [async () => false, async () => undefined, undefined]) {
       const both = classifyExecError(await execForbidden(facts, 'shop', 'web-0', check), target);
-      expect(both).toMatchObject({ verb: 'get and create', canI: ['kubectl auth can-i get pods/exec -n shop', 'kubectl auth can-i create pods/exec -n shop'] });
+      expect(both).toMatchObject({ verb: 'get and create', canI: ['kubectl auth can-i get pods --subresource=exec -n shop', 'kubectl auth can-i create pods --subresource=exec -n shop'] });
       expect(causeLabel(both, 'shop')).toBe('exec forbidden (pods/exec get and create) in namespace shop');
-      expect(causeHint(both, 'shop')).toContain('verb "get" and "create" on "pods/exec"; check with `kubectl auth can-i get pods/exec -n shop` and `kubectl auth can-i create pods/exec -n shop`'.replace('"; check', '" in namespace shop; check'));
+      expect(causeHint(both, 'shop')).toContain('verb "get" and "create" on "pods/exec"; check with `kubectl auth can-i get pods --subresource=exec -n shop` and `kubectl auth can-i create pods --subresource=exec -n shop`'.replace('"; check', '" in namespace shop; check'));
     }
   });
   it('403 on the debug container patch names that resource', () => {
     const err = httpError({ ...facts, method: 'PATCH', path: '/api/v1/namespaces/shop/pods/web-0/ephemeralcontainers' }, 403, { message: 'pods "web-0" is forbidden: User "system:serviceaccount:shop:reader" cannot patch resource "pods/ephemeralcontainers"' });
     const p = classifyExecError(err, target);
-    expect(p).toMatchObject({ cause: 'forbidden', verb: 'patch', resource: 'pods/ephemeralcontainers', canI: ['kubectl auth can-i patch pods/ephemeralcontainers -n shop'] });
+    expect(p).toMatchObject({ cause: 'forbidden', verb: 'patch', resource: 'pods/ephemeralcontainers', canI: ['kubectl auth can-i patch pods --subresource=ephemeralcontainers -n shop'] });
     expect(causeLabel(p, 'shop')).toBe('pods/ephemeralcontainers forbidden (pods/ephemeralcontainers patch) in namespace shop');
   });
   it.each<[string, ReturnType<typeof httpError> | Error, Partial<ExecTarget>, ExecCause]>([

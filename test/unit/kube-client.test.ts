@@ -199,3 +199,75 @@ describe('observe (list + watch)', () => {
     expect(e).toBeInstanceOf(WaitTimeoutError);
   });
 });
+
+describe('KubeClient retries (what is safe)', () => {
+  it('retries a read on 503 and 429, and a precondition-guarded write on 429; not an unguarded write on 503', async () => {
+    let n = 0;
+    handler = (req, _u, _b, res) => {
+      n++;
+      if (req.method === 'GET') {
+        if (n === 1) return json(res, 503, status(503, 'ServiceUnavailable', 'the server is shutting down'));
+        if (n === 2) {
+          res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+          return res.end(JSON.stringify(status(429, 'TooManyRequests', 'slow down')));
+        }
+        return json(res, 200, pod('a', '7'));
+      }
+      if (n % 2 === 1) return json(res, 429, status(429, 'TooManyRequests', 'slow down'));
+      return json(res, 200, pod('a', '8'));
+    };
+    const t0 = Date.now();
+    const got = await client.get<{ metadata: { resourceVersion: string } }>('/api/v1/namespaces/ns/pods/a');
+    expect(got.metadata.resourceVersion).toBe('7');
+    expect(seen.map((s) => s.method)).toEqual(['GET', 'GET', 'GET']);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000); // Retry-After: 1 honoured
+    n = 0;
+    seen.length = 0;
+    const after = await client.patch<{ metadata: { resourceVersion: string } }>('/api/v1/namespaces/ns/pods/a', { metadata: { resourceVersion: '7' }, spec: {} }, 'merge');
+    expect(after.metadata.resourceVersion).toBe('8');
+    expect(seen.map((s) => s.method)).toEqual(['PATCH', 'PATCH']);
+    seen.length = 0;
+    n = 0;
+    handler = (_r, _u, _b, res) => json(res, 503, status(503, 'ServiceUnavailable', 'down'));
+    await expect(client.patch('/api/v1/namespaces/ns/pods/a', { spec: {} }, 'merge')).rejects.toThrow(/503/);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('does not retry a connection refused before the server ever answered (a wrong address exits 3 at once)', async () => {
+    const probe = http.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${closed}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'dead', cluster: 'c', user: 'u' }],
+      currentContext: 'dead',
+    });
+    const dead = new KubeClient({ kc, server: `http://127.0.0.1:${closed}`, context: 'dead' });
+    const t0 = Date.now();
+    const e = await dead.get('/version').catch((x: unknown) => x);
+    expect((e as KubeApiError).exitCode).toBe(3);
+    expect((e as Error).message).toMatch(/refused the connection/);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(dead.requestCount).toBe(1);
+  });
+
+  it('stops every request at once when its Ctrl-C signal aborts', async () => {
+    handler = () => {}; // never answers
+    const ac = new AbortController();
+    const kc = new KubeConfig();
+    const port = (server.address() as AddressInfo).port;
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'test', cluster: 'c', user: 'u' }],
+      currentContext: 'test',
+    });
+    const c = new KubeClient({ kc, server: `http://127.0.0.1:${port}`, context: 'test', signal: ac.signal });
+    const reason = Object.assign(new Error('interrupted'), { name: 'Interrupted' });
+    setTimeout(() => ac.abort(reason), 100);
+    await expect(c.list('/api/v1/namespaces/ns/pods')).rejects.toBe(reason);
+  });
+});

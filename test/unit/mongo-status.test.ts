@@ -269,7 +269,7 @@ describe('mongo-status: a member that could not be asked is never a pass', () =>
     expect(calls.map((c) => c.pod)).toEqual(['mongo-0']);
     expect(r.output).toContain('StatefulSet prod/mongo: no member could be asked, replica set not read');
     expect(r.output).toContain('Could not check: no member could be asked (exec forbidden (pods/exec create) in namespace prod); this is not a pass.');
-    expect(r.output).toContain('`kubectl auth can-i create pods/exec -n prod`');
+    expect(r.output).toContain('`kubectl auth can-i create pods --subresource=exec -n prod`');
     expect(r.output).not.toMatch(/--timeout/);
     expect(logged).toEqual(['warning: pod mongo-0 not asked: forbidden: you may not create pods/exec "mongo-0" in namespace "prod" (context "sa-reader")']);
     const j = await mongoStatusCommand.run!(args({ output: 'json' }), fakeDeps(kube).deps);

@@ -70,7 +70,7 @@ describe('hosts and pods', () => {
 });
 
 describe('analyzeMongo: pods that could not be asked', () => {
-  const forbidden = (pod: string): MongoView => ({ pod, container: 'mongo', notAsked: { cause: 'forbidden', pod, detail: `forbidden: you may not create pods/exec "${pod}"`, verb: 'create', resource: 'pods/exec', canI: [`kubectl auth can-i create pods/exec -n ${NS}`] } });
+  const forbidden = (pod: string): MongoView => ({ pod, container: 'mongo', notAsked: { cause: 'forbidden', pod, detail: `forbidden: you may not create pods/exec "${pod}"`, verb: 'create', resource: 'pods/exec', canI: [`kubectl auth can-i create pods --subresource=exec -n ${NS}`] } });
   it('one pod answered in the default mode: complete; the skipped pod is listed', () => {
     const r = analyzeMongo({ sts: sts(), pods: pods(3), namespace: NS, views: [forbidden('mongo-0'), probeView('e2e/healthy.json', 'mongo-1')], maxLagMs: 10_000 });
     expect(r.complete).toBe(true);

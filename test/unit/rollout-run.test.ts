@@ -127,8 +127,9 @@ describe('rollout NAME --step', () => {
     setTimeout(() => deps.abort.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' })), 50);
     const err = await runStep(stepArgs({ step: '1', timeout: '0' }), deps).catch((e) => e);
     expect(err).toBeInstanceOf(CliError);
-    expect(err.message).toMatch(/interrupted while waiting for web-4.*stays at 4/);
-    expect(err.hints.join('\n')).toMatch(/kubectl sts rollout web -n default --to 4/);
+    expect(err.exitCode).toBe(130);
+    expect(err.message).toBe('partition of web is 4 (was 5); web-4 was not yet (the StatefulSet controller goes on replacing it); nothing else was changed');
+    expect(err.hints.join('\n')).toMatch(/Resume: kubectl sts rollout web -n default --to 4/);
   });
 
   it('OnDelete: explains and offers --delete-pods', async () => {
