@@ -395,8 +395,11 @@ async function runDeletePods(
   }
   const names = plan.pods.map((p) => p.name);
   if (o.dry !== 'none') {
+    // --dry-run=server sends each delete (dryRun=All, with its preconditions): the API server
+    // checks the rights and admission; nothing is deleted, so nothing is waited for.
+    if (o.dry === 'server') for (const p of plan.pods) await ctx.client.delete(podPath(ctx, p.name), { preconditions: podPreconditions(p), dryRun: 'server' });
     out.result = 'planned';
-    out.message = `would delete ${names.join(', ')} one at a time (highest ordinal first), waiting for each to return Ready on ${f.updateRevision}`;
+    out.message = `would delete ${names.join(', ')} one at a time (highest ordinal first), waiting for each to return Ready on ${f.updateRevision}${o.dry === 'server' ? '; the API server accepted every delete' : ''}`;
     return finish(ExitCode.Ok);
   }
   await confirmChange(deps, args.yes, `delete ${names.length} pod(s) of ${ctx.name}`, [
@@ -404,9 +407,7 @@ async function runDeletePods(
     ...plan.pods.map((p) => `  ${p.name} (revision ${p.revision || '<none>'})`),
   ]);
   for (const p of plan.pods) {
-    await ctx.client.delete(ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name: p.name }), {
-      preconditions: { ...(p.uid ? { uid: p.uid } : {}), ...(p.resourceVersion ? { resourceVersion: p.resourceVersion } : {}) },
-    });
+    await ctx.client.delete(podPath(ctx, p.name), { preconditions: podPreconditions(p) });
     const w = await waitForPartition(ctx, deps, sts, { partition: p.ordinal - f.start, generation: 0, ordinals: [p.ordinal] }, {
       timeoutMs: o.timeoutMs,
       templateObserved: f.observed,
@@ -449,4 +450,13 @@ async function runDeletePods(
   const left = plan.remaining;
   out.message = `${names.length} pod(s) of ${ctx.name} replaced from ${f.updateRevision}${left ? `; ${left} outdated pod(s) left` : '; every pod runs the update revision'}`;
   return finish(ExitCode.Ok);
+}
+
+function podPath(ctx: Ctx, name: string): string {
+  return ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name });
+}
+
+/** Only the pod that was planned on is deleted: its uid and the resourceVersion that was read. */
+function podPreconditions(p: { uid?: string | undefined; resourceVersion?: string | undefined }): { uid?: string; resourceVersion?: string } {
+  return { ...(p.uid ? { uid: p.uid } : {}), ...(p.resourceVersion ? { resourceVersion: p.resourceVersion } : {}) };
 }

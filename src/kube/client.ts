@@ -294,7 +294,8 @@ export class KubeClient {
     }
   }
 
-  patch<T>(path: string, body: unknown, type: PatchType, dryRun: DryRun = 'none'): Promise<T> {
+  async patch<T>(path: string, body: unknown, type: PatchType, dryRun: DryRun = 'none'): Promise<T> {
+    refuseClientDryRun(dryRun, 'PATCH', path);
     return this.request<T>('PATCH', path, {
       body,
       contentType: PATCH_CONTENT_TYPE[type],
@@ -302,15 +303,25 @@ export class KubeClient {
     });
   }
 
-  create<T>(path: string, body: unknown, dryRun: DryRun = 'none'): Promise<T> {
+  async create<T>(path: string, body: unknown, dryRun: DryRun = 'none'): Promise<T> {
+    refuseClientDryRun(dryRun, 'POST', path);
     return this.request<T>('POST', path, { body, query: dryRun === 'server' ? { dryRun: 'All' } : {} });
   }
 
-  delete<T = unknown>(path: string, o: { preconditions?: DeletePreconditions; dryRun?: DryRun; propagationPolicy?: string } = {}): Promise<T> {
+  async delete<T = unknown>(path: string, o: { preconditions?: DeletePreconditions; dryRun?: DryRun; propagationPolicy?: string } = {}): Promise<T> {
+    refuseClientDryRun(o.dryRun, 'DELETE', path);
     const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
     if (o.preconditions) body.preconditions = o.preconditions;
     if (o.dryRun === 'server') body.dryRun = ['All'];
     if (o.propagationPolicy) body.propagationPolicy = o.propagationPolicy;
     return this.request<T>('DELETE', path, { body });
   }
+}
+
+/**
+ * A client-side dry run sends nothing: the command must stop before the write. A write asked
+ * with dryRun 'client' is a bug in the caller, so it is refused here rather than sent for real.
+ */
+function refuseClientDryRun(dryRun: DryRun | undefined, method: string, path: string): void {
+  if (dryRun === 'client') throw new Error(`internal error: ${method} ${path} was asked with --dry-run=client; a client dry run must not reach the API server`);
 }

@@ -271,3 +271,20 @@ describe('KubeClient retries (what is safe)', () => {
     await expect(c.list('/api/v1/namespaces/ns/pods')).rejects.toBe(reason);
   });
 });
+
+describe('a client-side dry run never reaches the server', () => {
+  it.each([
+    ['patch', (c: KubeClient) => c.patch('/x', {}, 'merge', 'client')],
+    ['create', (c: KubeClient) => c.create('/x', {}, 'client')],
+    ['delete', (c: KubeClient) => c.delete('/x', { dryRun: 'client' })],
+  ])('%s with dryRun client throws before sending', async (_what, call) => {
+    let sent = 0;
+    const c = new KubeClient({ kc: new KubeConfig(), server: 'http://127.0.0.1:1', context: 'test' });
+    (c as unknown as { request: () => Promise<unknown> }).request = async () => {
+      sent++;
+      return {};
+    };
+    await expect(call(c)).rejects.toThrow(/must not reach the API server/);
+    expect(sent).toBe(0);
+  });
+});

@@ -201,6 +201,22 @@ describe('rollout NAME --delete-pods (OnDelete)', () => {
     expect(revOf(c, 'web-2')).toBe(A);
     expect(r.output).toMatch(/3 outdated pod\(s\) left/);
   });
+  it('--dry-run=server sends each delete with dryRun (and its preconditions); nothing is deleted or waited for', async () => {
+    const c = onDelete();
+    const r = await runStep(stepArgs({ step: '2', deletePods: true, dryRun: 'server', output: 'json' }), fakeDeps(c));
+    expect(r.exitCode).toBe(0);
+    expect(c.calls.filter((x) => x.startsWith('DELETE'))).toEqual([
+      'DELETE /api/v1/namespaces/default/pods/web-4 (dryRun=All)',
+      'DELETE /api/v1/namespaces/default/pods/web-3 (dryRun=All)',
+    ]);
+    expect(c.deleted).toEqual([]);
+    expect(JSON.parse(r.output)).toMatchObject({ result: 'planned', dryRun: 'server' });
+  });
+  it('--dry-run=client sends nothing', async () => {
+    const c = onDelete();
+    await runStep(stepArgs({ step: '2', deletePods: true, dryRun: 'client' }), fakeDeps(c));
+    expect(c.calls.filter((x) => x.startsWith('DELETE'))).toEqual([]);
+  });
   it('asks when interactive and stops when declined', async () => {
     const c = onDelete();
     const deps = fakeDeps(c, { interactive: true, answer: false });
