@@ -93,6 +93,29 @@ revive_controllers() {
   done
 }
 
+# CoreDNS (run beside the control plane, outside KWOK) after an apiserver kill: its kubernetes
+# plugin was seen to keep serving the records it had and never see a Service or pod created
+# afterwards (NXDOMAIN for every new name; its log says only "watch ended with error"). In a real
+# cluster its pod would be restarted by its liveness probe; here `start` restarts it on the same
+# port (the pods' resolver wrappers keep their dns.env) and waits until it answers.
+revive_coredns() {
+  local pidf="$STATE_DIR/coredns.pid" port
+  [ -f "$pidf" ] && [ -f "$STATE_DIR/Corefile" ] || return 0
+  kill "$(cat "$pidf")" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$(cat "$pidf")" 2>/dev/null || break; sleep 0.1; done
+  GOMEMLIMIT=200MiB nohup "$BIN_DIR/coredns" -conf "$STATE_DIR/Corefile" >>"$STATE_DIR/coredns.log" 2>&1 &
+  echo $! >"$pidf"
+  port=$(sed -n 's/^KSTS_DNS_PORT=//p' "$STATE_DIR/pod-bin/dns.env" 2>/dev/null)
+  for _ in $(seq 1 50); do
+    if [ -n "$port" ] && /usr/bin/dig -p "$port" @127.0.0.1 +time=1 +tries=1 kubernetes.default.svc.cluster.local A +short 2>/dev/null | grep -qE '^[0-9.]+$'; then
+      log "coredns of $CLUSTER_NAME restarted (pid $(cat "$pidf"), port $port)"
+      return 0
+    fi
+    sleep 0.2
+  done
+  log "warning: coredns of $CLUSTER_NAME did not answer after its restart (log: $STATE_DIR/coredns.log)"
+}
+
 do_stop() {
   local pid
   if ! pid="$(running_pid)"; then
@@ -126,7 +149,7 @@ do_start() {
   for _ in $(seq 1 300); do
     if ready; then
       log "kube-apiserver of $CLUSTER_NAME is ready"
-      if [ "$RESTARTED" = 1 ]; then revive_controllers; else KSTS_RESTART_CONTROLLERS=0 revive_controllers; fi
+      if [ "$RESTARTED" = 1 ]; then revive_controllers; revive_coredns; else KSTS_RESTART_CONTROLLERS=0 revive_controllers; fi
       return 0
     fi
     running_pid >/dev/null || { tail -n 20 "$LOGF" >&2; die "kube-apiserver exited during start-up (log: $LOGF)"; }

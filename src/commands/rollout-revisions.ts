@@ -214,7 +214,9 @@ async function deleteBadPod(ctx: Ctx, p: { name: string; uid?: string | undefine
     } catch (e) {
       if (isNotFound(e)) return false; // already gone: the controller replaces it from the restored template
       if (!isConflict(e) || attempt === 3) throw e;
-      const now = await ctx.client.getNamed<Pod>(path).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+      // Re-read through the LIST the command already needs (no extra "get pods" right).
+      const fresh = await ctx.client.list<Pod>(ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns }), { fieldSelector: `metadata.name=${p.name}` });
+      const now = fresh.items[0];
       if (!now || (p.uid && now.metadata.uid !== p.uid) || (badRevision && now.metadata.labels?.[REVISION_LABEL] !== badRevision)) return false;
       pre = { uid: now.metadata.uid!, resourceVersion: now.metadata.resourceVersion! };
     }

@@ -227,7 +227,7 @@ sys.exit(os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSI
     expect(String(c.stdout)).toMatch(/interrupted: at the confirmation prompt; nothing was changed/);
     const d = await pty('eof');
     expect(d.exitCode, String(d.stdout)).toBe(1);
-    expect(String(d.stdout)).toMatch(/aborted: nothing was changed/);
+    expect(String(d.stdout)).toMatch(/declined: nothing was changed/);
     expect((await setJson()).metadata.generation).toBe(before);
   });
 });
