@@ -260,7 +260,8 @@ describe.skipIf(clusterKind !== 'kwok')('kubectl sts mongo-status: the real mong
       // README, exit codes: "no MongoDB member answered" is 4, never a pass (mongo-status asks the next pod only when one pod alone is at fault).
       expect(r.exitCode, r.stdout + r.stderr).toBe(4);
       expect(r.stdout).toContain('Could not check: no member could be asked (program not installed in the image); this is not a pass.');
-      expect(r.stdout).toContain('neither mongosh nor the legacy mongo shell is installed in container mongo of pod mongo-0; pick the container running mongod with -c');
+      expect(r.stdout).toContain('neither mongosh nor the legacy mongo shell is installed in container mongo of pod mongo-0\n');
+      expect(r.stdout).toContain('pick the container running mongod with -c CONTAINER');
     } finally {
       await realShell('mongo-0', 'healthy');
     }
