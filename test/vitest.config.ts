@@ -17,10 +17,13 @@ export default defineConfig({
         extends: true,
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
       },
-      {
-        extends: true,
+      // The same e2e suites on two control planes: `e2e` on the current minor (KUBE_VERSION in
+      // scripts/cluster/versions.env), `e2e-old` on the oldest supported one (KUBE_VERSION_OLD), each
+      // its own cluster (test/e2e/global-setup.ts picks the line from the project's name).
+      ...(['e2e', 'e2e-old'] as const).map((name) => ({
+        extends: true as const,
         test: {
-          name: 'e2e',
+          name,
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
           testTimeout: 180_000,
@@ -28,7 +31,7 @@ export default defineConfig({
           // One cluster, two cores: files run one after another; tests inside use their own namespaces.
           fileParallelism: false,
         },
-      },
+      })),
       {
         extends: true,
         // Release archives + Krew round trip (scripts/release.mjs, scripts/krew/); no cluster needed.

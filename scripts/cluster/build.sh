@@ -24,6 +24,18 @@ run() {
 
 have() { for b in "$@"; do [ -x "$BIN_DIR/$b" ] || return 1; done; }
 
+# etcd, KWOK and CoreDNS are the same versions on both line sets: take a binary the other line
+# already built (a hard link, or a copy across file systems) instead of building it again.
+OTHER_BIN_DIR="$CACHE_ROOT/bin-$(versions_key "$([ "$KSTS_KUBE_LINE" = old ] && echo current || echo old)")"
+share() {
+  local b
+  for b in "$@"; do
+    [ -x "$BIN_DIR/$b" ] || [ ! -x "$OTHER_BIN_DIR/$b" ] ||
+      ln -f "$OTHER_BIN_DIR/$b" "$BIN_DIR/$b" 2>/dev/null || cp "$OTHER_BIN_DIR/$b" "$BIN_DIR/$b"
+  done
+}
+share etcd kwok kwokctl coredns
+
 # Go is needed only when something is not built yet (a warm cache runs without it).
 need_go() {
   command -v go >/dev/null 2>&1 ||
@@ -59,6 +71,22 @@ build_coredns() {
   run coredns env GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
 }
 
+# staging_version MODULE v0.MINOR.PATCH: that version when the module proxy has it, else the
+# newest listed v0.MINOR.P with P < PATCH (else the asked one, and `go mod tidy` names the gap).
+staging_version() {
+  local m=$1 want=$2 minor patch listed best
+  if go list -m -json "$m@$want" >/dev/null 2>&1; then echo "$want"; return; fi
+  listed=$(go list -m -versions "$m" 2>/dev/null | tr ' ' '\n' | tail -n +2)
+  minor=$(echo "$want" | cut -d. -f1-2); patch=${want##*.}
+  best=$(grep -E "^${minor//./\\.}\.[0-9]+$" <<<"$listed" | awk -F. -v p="$patch" '$3 < p' | sort -t. -k3,3n | tail -n 1)
+  if [ -n "$best" ]; then
+    log "note: the module proxy has no $m@$want; using $best (same minor)"
+    echo "$best"
+  else
+    echo "$want"
+  fi
+}
+
 build_kube() {
   have kube-apiserver kube-controller-manager kube-scheduler && return 0
   need_go "kubernetes $KUBE_VERSION"
@@ -78,8 +106,11 @@ build_kube() {
     echo
     echo "replace ("
     # Every staging module that upstream replaces with ./staging/src/... is pinned to its published v0.X.Y.
+    # When the module proxy does not offer a module at exactly that patch (seen for v0.31.14 of
+    # kube-scheduler, kube-controller-manager and endpointslice), the newest earlier patch of the
+    # same minor stands in: staging modules change little within a minor. Each stand-in is logged.
     sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$modfile" |
-      while read -r m; do echo "	$m => $m v0.${KUBE_VERSION#v1.}"; done
+      while read -r m; do echo "	$m => $m $(staging_version "$m" "v0.${KUBE_VERSION#v1.}")"; done
     echo ")"
   } >"$d/go.mod"
   cat >"$d/tools.go" <<'GO'
@@ -103,7 +134,7 @@ GO
 }
 
 start=$(date +%s)
-log "versions: kubernetes $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, coredns $COREDNS_VERSION (cache: $BIN_DIR)"
+log "versions ($KSTS_KUBE_LINE line): kubernetes $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, coredns $COREDNS_VERSION (cache: $BIN_DIR)"
 build_etcd
 build_kwok
 build_coredns

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run cluster:status — versions, build cache, and whether the cluster, its namespace reconciler and CoreDNS are up.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-log "versions: kubernetes $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, coredns $COREDNS_VERSION"
+log "versions ($KSTS_KUBE_LINE line, cluster $CLUSTER_NAME): kubernetes $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, coredns $COREDNS_VERSION"
 if [ -x "$BIN_DIR/kube-apiserver" ] && [ -x "$BIN_DIR/etcd" ] && [ -x "$BIN_DIR/kwok" ] && [ -x "$BIN_DIR/coredns" ]; then
   log "binaries: built ($BIN_DIR)"
 else

@@ -44,7 +44,21 @@ export interface MaxUnavailableInfo {
   gateOn: boolean;
   /** Whether more than one pod may be replaced at once. */
   parallel: boolean;
+  /** The value last applied with `kubectl apply` (its last-applied-configuration) when the server's copy lacks it: the API server dropped it. */
+  dropped?: number | string;
   note: string;
+}
+
+/** maxUnavailable as last written by client-side `kubectl apply`, from its annotation (undefined when absent or unreadable). */
+function appliedMaxUnavailable(sts: StatefulSet): number | string | undefined {
+  const text = sts.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'];
+  if (!text) return undefined;
+  try {
+    const v = (JSON.parse(text) as { spec?: { updateStrategy?: { rollingUpdate?: { maxUnavailable?: unknown } } } })?.spec?.updateStrategy?.rollingUpdate?.maxUnavailable;
+    return typeof v === 'number' || typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -62,6 +76,16 @@ export function maxUnavailableInfo(sts: StatefulSet): MaxUnavailableInfo {
     return { effective: 1, gateOn: false, parallel: false, note: 'not used: OnDelete replaces a pod only when it is deleted' };
   }
   if (raw === undefined || raw === null) {
+    const dropped = appliedMaxUnavailable(sts);
+    if (dropped !== undefined) {
+      return {
+        effective: 1,
+        gateOn: false,
+        parallel: false,
+        dropped,
+        note: `${dropped} was applied, but the API server dropped it: the MaxUnavailableStatefulSet feature gate is off on this cluster, so pods are replaced one at a time`,
+      };
+    }
     return {
       effective: 1,
       gateOn: false,

@@ -53,9 +53,11 @@ export type ExecAccessCheck = (verb: 'get' | 'create', namespace: string, pod: s
 
 /**
  * The 403 of a refused pods/exec upgrade. The websocket answer carries no body, and exec over a
- * websocket needs two verbs (the upgrade is a GET; current API servers also check create), so
- * the denied ones are asked with SelfSubjectAccessReviews when `check` is given.
+ * websocket needs "get" (the upgrade is a GET) and, from Kubernetes 1.35 (feature gate
+ * AuthorizePodWebsocketUpgradeCreatePermission, on by default), "create" too; so the denied ones
+ * are asked with SelfSubjectAccessReviews when `check` is given.
  */
+export const EXEC_VERBS = 'exec through the API is a websocket upgrade, which needs "get" on pods/exec, and "create" too on Kubernetes 1.35 and later';
 export async function execForbidden(facts: { server: string; context: string }, namespace: string, pod: string, check: ExecAccessCheck | undefined): Promise<KubeApiError> {
   const verbs = ['get', 'create'] as const;
   const allowed = check ? await Promise.all(verbs.map((v) => check(v, namespace, pod).catch(() => undefined))) : [undefined, undefined];
@@ -63,7 +65,7 @@ export async function execForbidden(facts: { server: string; context: string }, 
   if (!denied.length) denied = [...verbs];
   const lines = denied.map((v) => `kubectl auth can-i ${v} pods --subresource=exec -n ${namespace}`);
   return new KubeApiError(
-    `forbidden: you may not ${denied.join(' and ')} pods/exec "${pod}" in namespace "${namespace}" (context "${facts.context}"): exec through the API needs both "get" and "create" on pods/exec`,
+    `forbidden: you may not ${denied.join(' and ')} pods/exec "${pod}" in namespace "${namespace}" (context "${facts.context}"): ${EXEC_VERBS}`,
     {
       status: 403,
       reason: 'Forbidden',

@@ -46,7 +46,7 @@ export interface RolloutStatusOutput {
   generation: number;
   observedGeneration: number;
   counts: RolloutStatus['counts'];
-  maxUnavailable: { value?: number | string | undefined; effective: number; honoured: boolean; note: string };
+  maxUnavailable: { value?: number | string | undefined; effective: number; honoured: boolean; dropped?: number | string | undefined; note: string };
   state: string;
   message: string;
   pods: RolloutPodOutput[];
@@ -151,7 +151,7 @@ export function statusOutput(s: RolloutStatus, warnings: string[] = []): Rollout
     generation: f.generation,
     observedGeneration: f.observedGeneration,
     counts: s.counts,
-    maxUnavailable: { value: f.maxUnavailable.raw, effective: f.maxUnavailable.effective, honoured: f.maxUnavailable.gateOn, note: f.maxUnavailable.note },
+    maxUnavailable: { value: f.maxUnavailable.raw, effective: f.maxUnavailable.effective, honoured: f.maxUnavailable.gateOn, ...(f.maxUnavailable.dropped !== undefined ? { dropped: f.maxUnavailable.dropped } : {}), note: f.maxUnavailable.note },
     state: s.state,
     message: s.message,
     pods: s.pods.map((p) => ({

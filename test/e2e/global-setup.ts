@@ -3,6 +3,10 @@
  * kubeconfig to the tests. When the cluster cannot start, the run fails with the reason and the
  * components' log tails — in CI and locally alike; it never skips.
  *
+ * The project `e2e` runs on the current line (KUBE_VERSION in scripts/cluster/versions.env), the
+ * project `e2e-old` on the oldest supported minor (KUBE_VERSION_OLD): KSTS_KUBE_LINE=old for the
+ * cluster scripts, which then use their own cluster (kubectl-sts-old) beside the current one.
+ *
  * E2E_CLUSTER=kind runs the same suites on a kind cluster instead (needs Docker and kind; not
  * possible on the project's own CI machine, which has no Docker engine).
  */
@@ -15,6 +19,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kubeconfig: string;
     clusterKind: 'kwok' | 'kind';
+    /** The API server's minor version (31 for v1.31.14), read from its /version. */
+    kubeMinor: number;
   }
 }
 
@@ -34,33 +40,50 @@ async function kindCluster(): Promise<string> {
   return kubeconfig;
 }
 
+/** The API server's minor version, from `kubectl version` (a minor like "31+" counts as 31). */
+async function serverMinor(kubeconfig: string): Promise<number> {
+  const v = await execa('kubectl', ['--kubeconfig', kubeconfig, 'version', '-o', 'json'], { reject: false, stdin: 'ignore' });
+  const minor = Number.parseInt(String((JSON.parse(String(v.stdout || '{}')) as { serverVersion?: { minor?: string } }).serverVersion?.minor ?? ''), 10);
+  if (!Number.isInteger(minor)) throw new Error(`could not read the API server's version (kubectl version exited ${v.exitCode}): ${String(v.stderr)}`);
+  return minor;
+}
+
 export default async function setup(project: TestProject) {
   const binary = process.env.KSTS_PLUGIN_BINARY ?? path.join(root, 'dist', 'kubectl-sts');
   if (!fs.existsSync(binary)) {
     throw new Error(`${binary} is missing: the e2e suites test the built binary; run "npm run build" first (npm test does).`);
   }
   if (process.env.E2E_CLUSTER === 'kind') {
-    project.provide('kubeconfig', await kindCluster());
+    const kc = await kindCluster();
+    project.provide('kubeconfig', kc);
     project.provide('clusterKind', 'kind');
+    project.provide('kubeMinor', await serverMinor(kc));
     return;
   }
+  const line = project.name === 'e2e-old' ? 'old' : 'current';
+  const env = { KSTS_KUBE_LINE: line };
   const started = Date.now();
-  const up = await execa('bash', [path.join(root, 'scripts/cluster/up.sh')], { reject: false, all: true, stdin: 'ignore' });
+  const up = await execa('bash', [path.join(root, 'scripts/cluster/up.sh')], { reject: false, all: true, stdin: 'ignore', env });
   if (up.exitCode !== 0) {
     throw new Error(`the e2e cluster could not start (npm run cluster:up exited ${up.exitCode}):\n${up.all}`);
   }
   const kubeconfig = up.stdout.trim().split('\n').pop()!;
   const reused = /already running/.test(up.stderr);
-  process.stderr.write(`[e2e] cluster ${reused ? 'reused' : 'started'} in ${((Date.now() - started) / 1000).toFixed(0)}s; kubeconfig ${kubeconfig}\n`);
+  const kubeMinor = await serverMinor(kubeconfig);
+  process.stderr.write(`[e2e] ${line} line (kubernetes 1.${kubeMinor}): cluster ${reused ? 'reused' : 'started'} in ${((Date.now() - started) / 1000).toFixed(0)}s; kubeconfig ${kubeconfig}\n`);
   project.provide('kubeconfig', kubeconfig);
   project.provide('clusterKind', 'kwok');
+  project.provide('kubeMinor', kubeMinor);
   // Locally a running cluster is kept for the next run (warm start); in CI the run cleans up after itself.
   return async () => {
-    // Keep the component logs of this run (dist/cluster-logs) for a failure post-mortem.
-    const logs = path.join(path.dirname(kubeconfig), 'kwok', 'clusters', 'kubectl-sts', 'logs');
-    if (fs.existsSync(logs)) fs.cpSync(logs, path.join(root, 'dist', 'cluster-logs'), { recursive: true });
+    // Keep the component logs of this run (dist/cluster-logs, dist/cluster-logs-old) for a failure post-mortem.
+    const kwokClusters = path.join(path.dirname(kubeconfig), 'kwok', 'clusters');
+    const name = fs.existsSync(kwokClusters) ? fs.readdirSync(kwokClusters)[0] : undefined;
+    const keep = path.join(root, 'dist', line === 'old' ? 'cluster-logs-old' : 'cluster-logs');
+    const logs = name ? path.join(kwokClusters, name, 'logs') : '';
+    if (logs && fs.existsSync(logs)) fs.cpSync(logs, keep, { recursive: true });
     const nsExecLog = path.join(path.dirname(kubeconfig), 'ns-exec.log');
-    if (fs.existsSync(nsExecLog)) fs.cpSync(nsExecLog, path.join(root, 'dist', 'cluster-logs', 'ns-exec.log'));
-    if (process.env.CI === 'true' && !reused) await execa('bash', [path.join(root, 'scripts/cluster/down.sh')], { reject: false });
+    if (fs.existsSync(nsExecLog)) fs.cpSync(nsExecLog, path.join(keep, 'ns-exec.log'));
+    if (process.env.CI === 'true' && !reused) await execa('bash', [path.join(root, 'scripts/cluster/down.sh')], { reject: false, env });
   };
 }

@@ -11,6 +11,8 @@ import { dump, loadAll } from 'js-yaml';
 export const root = path.resolve(import.meta.dirname, '../..');
 export const kubeconfig = inject('kubeconfig');
 export const clusterKind = inject('clusterKind');
+/** The API server's minor version (36 on the current line, 31 on the old one: see scripts/cluster/versions.env). */
+export const kubeMinor = inject('kubeMinor');
 /** The binary under test: dist/kubectl-sts, or KSTS_PLUGIN_BINARY. */
 export const pluginBinary = process.env.KSTS_PLUGIN_BINARY ?? path.join(root, 'dist', 'kubectl-sts');
 

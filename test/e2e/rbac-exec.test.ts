@@ -4,7 +4,9 @@
  * pods, persistentvolumeclaims, statefulsets, controllerrevisions, services, endpointslices in one
  * namespace), without pods/exec, with only `create pods/exec` (the issue's wording), and with
  * `get` and `create` on pods/exec: exec over the API's websocket (client-node, like kubectl's
- * websocket path) is a GET upgrade that current API servers authorize as both verbs.
+ * websocket path) is a GET upgrade that API servers from 1.35 authorize as both verbs
+ * (AuthorizePodWebsocketUpgradeCreatePermission); before 1.35 (the old line, 1.31) `get` alone
+ * lets exec through, which the `get`-only identity checks on each line.
  *
  * Without exec, a check that could not check must not pass: dns-check exits 4 with the forbidden
  * hint and the counts in json, `--static-only` exits 0 on a healthy set; mongo-status exits 4.
@@ -13,7 +15,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dump } from 'js-yaml';
-import { apply, clusterKind, createNamespace, fixture, getJson, kubectl, plugin, root, waitFor } from './harness.js';
+import { apply, clusterKind, createNamespace, fixture, getJson, kubeMinor, kubectl, plugin, root, waitFor } from './harness.js';
 import { createScopedIdentity, type PolicyRule, type ScopedIdentity } from './rbac.js';
 import type { DnsCheckOutput } from '../../src/render/dns.js';
 import type { MongoStatusOutput } from '../../src/render/mongo.js';
@@ -28,6 +30,9 @@ const READ: PolicyRule[] = [
 ];
 const EXEC: PolicyRule = { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] };
 const CREATE_ONLY: PolicyRule = { apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] };
+const GET_ONLY: PolicyRule = { apiGroups: [''], resources: ['pods/exec'], verbs: ['get'] };
+/** Whether this API server also checks `create` on a websocket exec upgrade (gate on by default from 1.35). */
+const execNeedsCreate = kubeMinor >= 35;
 
 let ns = '';
 let cleanupNs: () => Promise<void> = async () => {};
@@ -35,6 +40,7 @@ let reader: ScopedIdentity | undefined;
 let execer: ScopedIdentity | undefined;
 let noSts: ScopedIdentity | undefined;
 let createOnly: ScopedIdentity | undefined;
+let getOnly: ScopedIdentity | undefined;
 
 async function readyReplicas(set: string, n: number): Promise<void> {
   await waitFor(async () => (await getJson(['-n', ns, 'statefulset', set])).status?.readyReplicas === n, 120_000, `${n} Ready ${set} pods`);
@@ -89,15 +95,16 @@ describe.skipIf(clusterKind !== 'kwok')('dns-check and mongo-status with namespa
     await Promise.all([readyReplicas('web', 2), readyReplicas('mongo', 3)]);
     await slicesList('nginx', 2);
     for (const p of ['mongo-0', 'mongo-1', 'mongo-2']) await recordedMongo(p);
-    [reader, execer, noSts, createOnly] = await Promise.all([
+    [reader, execer, noSts, createOnly, getOnly] = await Promise.all([
       createScopedIdentity(ns, { name: 'reader', rules: READ }),
       createScopedIdentity(ns, { name: 'execer', rules: [...READ, EXEC] }),
       createScopedIdentity(ns, { name: 'no-sts', rules: [READ[0]!, READ[2]!, EXEC] }),
       createScopedIdentity(ns, { name: 'create-only', rules: [...READ, CREATE_ONLY] }),
+      createScopedIdentity(ns, { name: 'get-only', rules: [...READ, GET_ONLY] }),
     ]);
   });
   afterAll(async () => {
-    await Promise.all([reader, execer, noSts, createOnly].map((i) => i?.cleanup()));
+    await Promise.all([reader, execer, noSts, createOnly, getOnly].map((i) => i?.cleanup()));
     await cleanupNs();
   });
 
@@ -131,6 +138,22 @@ describe.skipIf(clusterKind !== 'kwok')('dns-check and mongo-status with namespa
     expect(out.notRunCauses).toEqual([expect.objectContaining({ cause: 'forbidden', label: `exec forbidden (pods/exec get) in namespace ${ns}`, checks: 9 })]);
     expect(out.notRunCauses[0]!.fix).toContain(`\`kubectl auth can-i get pods --subresource=exec -n ${ns}\``);
     expect(r.stderr).toContain(`you may not get pods/exec "web-0" in namespace "${ns}"`);
+  });
+
+  it(`dns-check with only get on pods/exec: ${execNeedsCreate ? 'the missing verb (create) is named, exit 4 (1.35+)' : 'exec works, exit 0 (before 1.35)'}`, async () => {
+    const r = await plugin(['dns-check', 'web', '-o', 'json'], { env: getOnly!.env });
+    const out = json<DnsCheckOutput>(r);
+    if (execNeedsCreate) {
+      expect(r.exitCode, r.stdout + r.stderr).toBe(4);
+      expect(out.notRunCauses).toEqual([expect.objectContaining({ cause: 'forbidden', label: `exec forbidden (pods/exec create) in namespace ${ns}`, checks: 9 })]);
+      expect(out.notRunCauses[0]!.fix).toContain(`\`kubectl auth can-i create pods/exec -n ${ns}\``);
+      expect(r.stderr).toContain(`you may not create pods/exec "web-0" in namespace "${ns}"`);
+      expect(r.stderr).toContain('"create" too on Kubernetes 1.35 and later');
+    } else {
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(out).toMatchObject({ complete: true, warnings: [], notRunCauses: [] });
+      expect(out.checks.filter((c) => c.kind === 'live')).toHaveLength(8);
+    }
   });
 
   it('dns-check --static-only without pods/exec: the static part passes, exit 0', async () => {

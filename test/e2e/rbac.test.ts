@@ -183,9 +183,18 @@ describe('pvc-orphans with the README rules', () => {
   it('delete Role, --include-pvs without the volumes ClusterRole: deletes the claim, says no volume is deleted; exit 4', async () => {
     const id = await identity('orphans-delete', ['kubectl-sts-pvc-orphans-delete']);
     const r = await as(id, ['pvc-orphans', '--delete', '--yes']);
-    expect(r.stdout).toMatch(/deleted\s+pvc\/www-web-2/);
+    // The Role has list but no watch on claims: the wait is one LIST. When that LIST already shows
+    // the claim gone (pvc-protection's finalizer removed in time: the usual case on the 1.36 test
+    // cluster) it is `deleted`; when not (the usual case on 1.31), the watch is forbidden and the
+    // claim is reported, honestly, as terminating and not waited for. Never `deleted` while present.
+    // A claim still Terminating exits 1 (README, exit codes), which wins over the partial read's 4.
+    const gone = /deleted\s+pvc\/www-web-2/.test(r.stdout);
+    if (!gone) {
+      expect(r.stdout, r.stderr).toMatch(/terminating\s+pvc\/www-web-2\s+delete accepted, not waited for \(list\/watch forbidden\)/);
+      expect(r.stderr).toContain('warning: could not wait for the deletions to finish');
+    }
     expect(r.stdout).toContain('PARTIAL: PersistentVolumes could not be read');
-    expect(r.exitCode, r.stderr).toBe(4);
+    expect(r.exitCode, r.stderr).toBe(gone ? 4 : 1);
     await waitFor(async () => !(await claimExists('www-web-2')), 30_000, 'www-web-2 to be deleted');
   });
 });

@@ -4,7 +4,7 @@
  * matter to a rollout), OrderedReady: the controller replaces one pod at a time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply, createNamespace, fixture, getJson, kubectl, plugin, waitFor } from './harness.js';
+import { apply, createNamespace, fixture, getJson, kubeMinor, kubectl, plugin, waitFor } from './harness.js';
 
 const IMG1 = 'registry.k8s.io/nginx-slim:0.8';
 const IMG2 = 'registry.k8s.io/nginx-slim:0.9';
@@ -60,7 +60,8 @@ describe('kubectl sts rollout', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Strategy: +RollingUpdate, partition 0/);
     expect(r.stdout).toMatch(/rollout complete: 5 pods at revision web-/);
-    // v1.36: MaxUnavailableStatefulSet is off by default, so the API server does not default the field
+    // MaxUnavailableStatefulSet is off by default on both lines (alpha on 1.31, beta-off on 1.36),
+    // so the API server does not default the field
     expect(r.stdout).toMatch(/MaxUnavail\.: +not set/);
     rev1 = (await setJson()).status.currentRevision;
   });
@@ -169,5 +170,34 @@ describe('kubectl sts rollout', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/statefulsets.apps "wbe" not found/);
     expect(r.stderr).toMatch(/Did you mean: web/);
+  });
+});
+
+// After the rollout sequence above, so its extra set does not change that sequence's timing.
+describe('kubectl sts rollout status on this server version', () => {
+  it(`a maxUnavailable the API server dropped (gate off, kubernetes 1.${kubeMinor}) is named, not shown as "not set"`, async () => {
+    await apply(
+      fixture('web.yaml', (d) => {
+        if (d.kind !== 'StatefulSet') return undefined;
+        d.metadata.name = 'par';
+        d.spec.replicas = 0;
+        // Its own selector, apart from web's pods and revisions.
+        d.spec.selector = { matchLabels: { app: 'par' } };
+        d.spec.template.metadata.labels = { app: 'par' };
+        d.spec.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 2 } };
+        delete d.spec.volumeClaimTemplates;
+        delete d.spec.template.spec.containers[0].volumeMounts;
+        return d;
+      }),
+      ns,
+    );
+    const set = await getJson(['-n', ns, 'statefulset', 'par']);
+    expect(set.spec.updateStrategy.rollingUpdate?.maxUnavailable).toBeUndefined();
+    const r = await plugin(['rollout', 'status', 'par', '-n', ns]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('MaxUnavail.:  2 was applied, but the API server dropped it: the MaxUnavailableStatefulSet feature gate is off on this cluster, so pods are replaced one at a time');
+    const j = await plugin(['rollout', 'status', 'par', '-n', ns, '-o', 'json']);
+    expect(JSON.parse(j.stdout).maxUnavailable).toMatchObject({ honoured: false, dropped: 2, effective: 1 });
+    await kubectl(['-n', ns, 'delete', 'statefulset', 'par', '--wait=false']);
   });
 });

@@ -418,7 +418,7 @@ describe('dns-check: a check that could not check does not pass', () => {
     expect(r.out!.checks.filter((c) => c.kind === 'live').every((c) => c.status === 'not-run' && c.cause === 'forbidden')).toBe(true);
     // one refused exec per probe pod, then nothing more is tried there
     expect(r.execs.map((e) => `${e.pod} ${e.command[0]}`)).toEqual(['web-0 cat', 'web-1 cat', 'web-2 cat']);
-    expect(r.out!.warnings).toEqual([`13 live checks not run: exec forbidden (pods/exec get) in namespace ${NS} (forbidden: you may not get pods/exec "web-0" in namespace "${NS}" (context "sa-reader"): exec through the API needs both "get" and "create" on pods/exec)`]);
+    expect(r.out!.warnings).toEqual([`13 live checks not run: exec forbidden (pods/exec get) in namespace ${NS} (forbidden: you may not get pods/exec "web-0" in namespace "${NS}" (context "sa-reader"): exec through the API is a websocket upgrade, which needs "get" on pods/exec, and "create" too on Kubernetes 1.35 and later)`]);
     expect(r.deps.logs).toEqual(r.out!.warnings.map((l) => `warning: ${l}`));
 
     const t = await run(w, { output: 'table' });

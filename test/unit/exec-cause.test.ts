@@ -26,7 +26,7 @@ describe('classifyExecError: the exec call itself was refused', () => {
   });
   it('a refused exec websocket: the verb the SelfSubjectAccessReview says is missing (a Role with only create lacks get)', async () => {
     const onlyCreate = await execForbidden(facts, 'shop', 'web-0', async (verb) => verb === 'create');
-    expect(onlyCreate.message).toBe('forbidden: you may not get pods/exec "web-0" in namespace "shop" (context "sa-reader"): exec through the API needs both "get" and "create" on pods/exec');
+    expect(onlyCreate.message).toBe('forbidden: you may not get pods/exec "web-0" in namespace "shop" (context "sa-reader"): exec through the API is a websocket upgrade, which needs "get" on pods/exec, and "create" too on Kubernetes 1.35 and later');
     const p = classifyExecError(onlyCreate, target);
     expect(p).toMatchObject({ cause: 'forbidden', verb: 'get', resource: 'pods/exec', canI: ['kubectl auth can-i get pods --subresource=exec -n shop'] });
     expect(causeLabel(p, 'shop')).toBe('exec forbidden (pods/exec get) in namespace shop');

@@ -237,6 +237,16 @@ describe('maxUnavailable detection', () => {
     expect(m).toMatchObject({ effective, gateOn, parallel });
     expect(m.note).toMatch(note);
   });
+  it('applied with kubectl apply but missing on the server: the gate is off, said plainly', () => {
+    const set = sts({});
+    set.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ spec: { updateStrategy: { rollingUpdate: { maxUnavailable: 2 } } } }) };
+    const m = maxUnavailableInfo(set);
+    expect(m).toMatchObject({ effective: 1, gateOn: false, parallel: false, dropped: 2 });
+    expect(m.note).toBe('2 was applied, but the API server dropped it: the MaxUnavailableStatefulSet feature gate is off on this cluster, so pods are replaced one at a time');
+    set.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': '{not json' };
+    expect(maxUnavailableInfo(set)).not.toHaveProperty('dropped');
+    expect(maxUnavailableInfo(set).note).toMatch(/^not set;/);
+  });
   it('OnDelete does not use it', () => {
     expect(maxUnavailableInfo(sts({ strategy: 'OnDelete' })).note).toMatch(/OnDelete/);
   });
