@@ -33,6 +33,50 @@ const COMMON = {
   metafile: true,
 };
 
+/**
+ * What a fresh process pays before its first request is mostly module loading (issue 15): the
+ * API layer imports `undici` only for fetch, Agent and ProxyAgent, so its barrel (which loads
+ * every other dispatcher, mocks, caches, WebSocket, ...) is replaced by src/kube/undici-lite.cjs.
+ */
+const lighterApiLayer = {
+  name: 'lighter-api-layer',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: path.join(root, 'src/kube/undici-lite.cjs') }));
+  },
+};
+
+/**
+ * Every copy of `string-width` (yargs and cliui, wrap-ansi, ora, cli-table3) builds Unicode
+ * property regexes and an Intl.Segmenter (which loads ICU data) when the module loads: tens of
+ * ms on every start. Each import gets a wrapper that answers printable ASCII (width = length in
+ * every version) itself and loads that real copy only for any other string.
+ */
+const asciiStringWidth = {
+  name: 'ascii-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData?.real) return undefined;
+      const real = await b.resolve('string-width', { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
+      if (real.errors.length) return { errors: real.errors };
+      return { path: real.path, namespace: 'ascii-string-width' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'ascii-string-width' }, (args) => ({
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+      contents: `let real;
+const printable = /^[\x20-\x7e]*$/;
+function stringWidth(s, o) {
+  if (typeof s === 'string' && printable.test(s)) return s.length;
+  real ??= require(${JSON.stringify(args.path)});
+  return (real.default ?? real)(s, o);
+}
+module.exports = stringWidth;
+module.exports.default = stringWidth;
+`,
+    }));
+  },
+};
+
 /** Same text as wrapCommonJs in src/kube/load.ts (a unit test keeps them equal). */
 export function wrapCommonJs(code) {
   return `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
@@ -46,7 +90,7 @@ export async function bundle(outDir = dist) {
   const main = path.join(outDir, 'kubectl-sts.cjs');
   const kube = path.join(outDir, 'kube.cjs');
   const define = { __KSTS_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__ksts_import_meta_url' };
-  const m = await build({ ...COMMON, entryPoints: [path.join(root, 'src/main.ts')], outfile: main, define: { ...define, __KSTS_BUNDLED__: 'true' } });
+  const m = await build({ ...COMMON, entryPoints: [path.join(root, 'src/main.ts')], outfile: main, define: { ...define, __KSTS_BUNDLED__: 'true' }, plugins: [asciiStringWidth] });
   const heavy = Object.keys(m.metafile.inputs).filter((f) => /node_modules\/(@kubernetes\/client-node|undici|ws)\//.test(f));
   if (heavy.length) {
     const who = Object.entries(m.metafile.inputs)
@@ -54,7 +98,8 @@ export async function bundle(outDir = dist) {
       .map(([f]) => f);
     throw new Error(`the main bundle must not contain the API client (it slows every start); statically imported by: ${who.join(', ') || heavy[0]}. Use deps.kube() / loadKube() instead.`);
   }
-  await build({ ...COMMON, entryPoints: [path.join(root, 'src/kube/create.ts')], outfile: kube, define });
+  const k = await build({ ...COMMON, entryPoints: [path.join(root, 'src/kube/create.ts')], outfile: kube, define, plugins: [lighterApiLayer] });
+  if (k.metafile.inputs['node_modules/undici/index.js']) throw new Error('kube.cjs bundles undici/index.js: something imports undici other than through src/kube/undici-lite.cjs');
   return { main, kube };
 }
 
