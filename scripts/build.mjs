@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { build } from 'esbuild';
 
@@ -42,6 +43,25 @@ const lighterApiLayer = {
   name: 'lighter-api-layer',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, () => ({ path: path.join(root, 'src/kube/undici-lite.cjs') }));
+    // client-node's config.js imports the socks proxy support at load time; with it come dns,
+    // dgram, debug, tty and ip-address. Only a socks5:// proxy-url needs it: loaded on first use.
+    b.onResolve({ filter: /^(socks|socks-proxy-agent)$/ }, async (args) => {
+      if (args.pluginData?.real) return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
+      if (real.errors.length) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-cjs', pluginData: { spec: args.path } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-cjs' }, async (args) => {
+      const keys = Object.keys(createRequire(args.path)(args.path));
+      return {
+        resolveDir: path.dirname(args.path),
+        loader: 'js',
+        contents: `let real;
+const load = () => (real ??= require(${JSON.stringify(args.path)}));
+for (const k of ${JSON.stringify(keys)}) Object.defineProperty(module.exports, k, { enumerable: true, get: () => load()[k] });
+`,
+      };
+    });
   },
 };
 

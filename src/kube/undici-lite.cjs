@@ -47,9 +47,15 @@ class Agent {
   /** The node:http(s) agent for a protocol, made on first use (one keep-alive pool per protocol). */
   nodeAgent(protocol) {
     if (!this.agents[protocol]) {
-      const { keepAlive, keepAliveInitialDelay, ...tls } = this.connectOptions;
+      const { keepAlive, keepAliveInitialDelay, ca, cert, key, pfx, passphrase, ...rest } = this.connectOptions;
       const o = { keepAlive: true, keepAliveMsecs: keepAliveInitialDelay ?? 30_000 };
-      this.agents[protocol] = protocol === 'https:' ? new (require('node:https').Agent)({ ...o, ...tls }) : new (require('node:http').Agent)(o);
+      if (protocol === 'https:') {
+        // One secure context for every connection: parsing the CA, certificate and key once.
+        const secureContext = require('node:tls').createSecureContext({ ca, cert, key, pfx, passphrase });
+        this.agents[protocol] = new (require('node:https').Agent)({ ...o, ...rest, secureContext });
+      } else {
+        this.agents[protocol] = new (require('node:http').Agent)(o);
+      }
     }
     return this.agents[protocol];
   }
