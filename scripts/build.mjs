@@ -97,6 +97,25 @@ module.exports.default = stringWidth;
   },
 };
 
+/**
+ * yargs() registers a default --version whose value it guesses by walking up from the bundle's
+ * directory, reading every directory up to the root in search of a package.json; in an installed
+ * binary it finds none and builds an AssertionError (with its diff) to say so: ~30 ms on every
+ * start. Every yargs() in src/cli.ts turns --version off (`.version(false)`) right away, so the
+ * bundle skips the guess. The build fails if yargs' text changes.
+ */
+const noYargsVersionGuess = {
+  name: 'no-yargs-version-guess',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, async (args) => {
+      const text = await fs.promises.readFile(args.path, 'utf8');
+      const call = '        yargs.help();\n        yargs.version();\n';
+      if (!text.includes(call)) throw new Error(`${args.path} no longer has the default yargs.version() call this build removes (see noYargsVersionGuess)`);
+      return { contents: text.replace(call, '        yargs.help();\n'), loader: 'js' };
+    });
+  },
+};
+
 /** Same text as wrapCommonJs in src/kube/load.ts (a unit test keeps them equal). */
 export function wrapCommonJs(code) {
   return `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
@@ -110,7 +129,7 @@ export async function bundle(outDir = dist) {
   const main = path.join(outDir, 'kubectl-sts.cjs');
   const kube = path.join(outDir, 'kube.cjs');
   const define = { __KSTS_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__ksts_import_meta_url' };
-  const m = await build({ ...COMMON, entryPoints: [path.join(root, 'src/main.ts')], outfile: main, define: { ...define, __KSTS_BUNDLED__: 'true' }, plugins: [asciiStringWidth] });
+  const m = await build({ ...COMMON, entryPoints: [path.join(root, 'src/main.ts')], outfile: main, define: { ...define, __KSTS_BUNDLED__: 'true' }, plugins: [asciiStringWidth, noYargsVersionGuess] });
   const heavy = Object.keys(m.metafile.inputs).filter((f) => /node_modules\/(@kubernetes\/client-node|undici|ws)\//.test(f));
   if (heavy.length) {
     const who = Object.entries(m.metafile.inputs)

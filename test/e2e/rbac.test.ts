@@ -183,9 +183,12 @@ describe('pvc-orphans with the README rules', () => {
   it('delete Role, --include-pvs without the volumes ClusterRole: deletes the claim, says no volume is deleted; exit 4', async () => {
     const id = await identity('orphans-delete', ['kubectl-sts-pvc-orphans-delete']);
     const r = await as(id, ['pvc-orphans', '--delete', '--yes']);
-    expect(r.stdout).toMatch(/deleted\s+pvc\/www-web-2/);
+    // Whether the claim is already gone at the plugin's first LIST after the DELETE is a race with
+    // the pvc-protection controller; without watch rights the plugin cannot wait and says so.
+    expect(r.stdout).toMatch(/deleted\s+pvc\/www-web-2|terminating\s+pvc\/www-web-2\s+delete accepted, not waited for \(list\/watch forbidden\)/);
     expect(r.stdout).toContain('PARTIAL: PersistentVolumes could not be read');
-    expect(r.exitCode, r.stderr).toBe(4);
+    // Gone: only the volumes went unread (4). Still terminating: not everything is gone (1 wins).
+    expect(r.exitCode, r.stderr).toBe(/deleted\s+pvc\/www-web-2/.test(r.stdout) ? 4 : 1);
     await waitFor(async () => !(await claimExists('www-web-2')), 30_000, 'www-web-2 to be deleted');
   });
 });
