@@ -15,6 +15,7 @@ let kubeBundle: string;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksts-bundle-'));
+  // @ts-expect-error plain JS module without types
   const build = (await import('../../scripts/build.mjs')) as { bundle: (out: string) => Promise<{ kube: string }> };
   kubeBundle = (await build.bundle(dir)).kube;
 }, 120_000);
