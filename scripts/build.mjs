@@ -138,7 +138,10 @@ export async function bundle(outDir = dist) {
     throw new Error(`the main bundle must not contain the API client (it slows every start); statically imported by: ${who.join(', ') || heavy[0]}. Use deps.kube() / loadKube() instead.`);
   }
   const k = await build({ ...COMMON, entryPoints: [path.join(root, 'src/kube/create.ts')], outfile: kube, define, plugins: [lighterApiLayer] });
-  if (k.metafile.inputs['node_modules/undici/index.js']) throw new Error('kube.cjs bundles undici/index.js: something imports undici other than through src/kube/undici-lite.cjs');
+  const barrelUsers = Object.entries(k.metafile.inputs)
+    .filter(([f, v]) => f !== 'src/kube/undici-lite.cjs' && v.imports.some((i) => i.path === 'node_modules/undici/index.js'))
+    .map(([f]) => f);
+  if (barrelUsers.length) throw new Error(`kube.cjs: ${barrelUsers.join(', ')} import undici's index directly; only src/kube/undici-lite.cjs may (lazily)`);
   return { main, kube };
 }
 

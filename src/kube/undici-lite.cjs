@@ -15,17 +15,10 @@
 // shaped like undici's: a failed connection rejects with TypeError("fetch failed") whose cause is
 // the socket error (code ECONNREFUSED, ECONNRESET, ...); an abort rejects with signal.reason.
 
-let real; // the real undici pieces, loaded on first need
-function realFetch() {
-  real ??= {};
-  real.fetch ??= require('undici/lib/web/fetch/index.js').fetch;
-  return real.fetch;
-}
-function RealAgent() {
-  real ??= {};
-  real.Agent ??= require('undici/lib/dispatcher/agent.js');
-  return real.Agent;
-}
+// The real undici, loaded on first need, whole: its index also mixes the request API
+// (connect, request, ...) into every dispatcher, which ProxyAgent relies on.
+let real;
+const undici = () => (real ??= require('undici/index.js'));
 
 const LIGHT_TLS_KEYS = new Set(['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'keepAlive', 'keepAliveInitialDelay']);
 
@@ -36,10 +29,7 @@ class Agent {
     const plain =
       Object.keys(opts).every((k) => k === 'connect') &&
       (connect === undefined || (typeof connect === 'object' && connect !== null && Object.keys(connect).every((k) => LIGHT_TLS_KEYS.has(k))));
-    if (!plain) {
-      const A = RealAgent();
-      return new A(opts);
-    }
+    if (!plain) return new (undici().Agent)(opts);
     this.connectOptions = { ...(connect ?? {}) };
     this.agents = {};
   }
@@ -76,10 +66,7 @@ function fetch(input, init = {}) {
   const d = init.dispatcher;
   if (d !== undefined && !(d instanceof Agent && d.connectOptions)) {
     // ProxyAgent, socks connector, or anything else undici understands.
-    return realFetch()(input, init).catch((err) => {
-      if (err && typeof err === 'object') Error.captureStackTrace(err, fetch);
-      throw err;
-    });
+    return undici().fetch(input, init);
   }
   return nodeFetch(new URL(String(input)), init, d ?? (defaultAgent ??= new Agent()));
 }
@@ -218,8 +205,6 @@ module.exports = {
   fetch,
   Agent,
   get ProxyAgent() {
-    real ??= {};
-    real.ProxyAgent ??= require('undici/lib/dispatcher/proxy-agent.js');
-    return real.ProxyAgent;
+    return undici().ProxyAgent;
   },
 };

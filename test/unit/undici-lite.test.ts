@@ -174,6 +174,17 @@ describe('undici-lite answers like undici', () => {
     expect(r).toMatchObject({ error: 'TypeError', message: 'terminated' });
   });
 
+  it('a proxy-url goes through the real undici (ProxyAgent): a refused proxy is a fetch failure caused by ECONNREFUSED', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const proxied = () => new (lite.ProxyAgent as typeof realUndici.ProxyAgent)({ uri: `http://127.0.0.1:${port}`, connect: { keepAlive: true } });
+    const [a, b] = [await outcome(realUndici.fetch(`${base}/json`, { dispatcher: proxied() })), await outcome(lite.fetch(`${base}/json`, { dispatcher: proxied() as never }))];
+    expect(b).toEqual(a);
+    expect(b).toEqual({ error: 'TypeError', message: 'fetch failed', cause: 'ECONNREFUSED' });
+  });
+
   it('an Agent with more than TLS options (a socks connector) is a real undici Agent, used by the real fetch', () => {
     const connect = () => undefined;
     expect(new lite.Agent({ connect })).toBeInstanceOf(realUndici.Agent);
