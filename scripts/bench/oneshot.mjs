@@ -47,10 +47,27 @@ export async function oneshot({ root, bin }) {
       metadata: { name, namespace: ns, labels: { app } },
       spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'bench-none', resources: { requests: { storage: '1Gi' } } },
     });
-    // 10 claims: data-web-0..2 (the set's), data-web-3..4 (left over by a scale-down), 5 unrelated.
-    const claims = [...[0, 1, 2, 3, 4].map((i) => claim(`data-web-${i}`, 'web')), ...[0, 1, 2, 3, 4].map((i) => claim(`scratch-${i}`, 'other'))];
+    // 10 claims: data-db-0..2 (the claims of set db), data-db-3..4 (left over by a scale-down), 5
+    // unrelated. db's pods stay Pending (its class does not exist); web is the rolled-out set.
+    const claims = [...[0, 1, 2, 3, 4].map((i) => claim(`data-db-${i}`, 'db')), ...[0, 1, 2, 3, 4].map((i) => claim(`scratch-${i}`, 'other'))];
     await kube.createAll(claims);
     await kube.createAll([
+      {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'db', namespace: ns },
+        spec: {
+          serviceName: 'db',
+          replicas: 3,
+          podManagementPolicy: 'Parallel',
+          selector: { matchLabels: { app: 'db' } },
+          template: {
+            metadata: { labels: { app: 'db' } },
+            spec: { tolerations: [KWOK_TOLERATION], containers: [{ name: 'db', image: 'registry.k8s.io/nginx-slim:0.8', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
+          },
+          volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: claim('x', 'db').spec }],
+        },
+      },
       {
         apiVersion: 'apps/v1',
         kind: 'StatefulSet',
@@ -76,7 +93,7 @@ export async function oneshot({ root, bin }) {
     );
     // Sanity: the plugin's answers are about what the bench set up (else the timing means nothing).
     const orphans = JSON.parse(spawnSync(bin, ['pvc-orphans', '-n', ns, '-o', 'json'], { env, encoding: 'utf8' }).stdout || '{}');
-    const found = (orphans.findings ?? []).map((f) => f.claim ?? f.name).sort();
+    const found = (orphans.findings ?? []).map((f) => f.name).sort();
 
     const pairs = [
       ['rollout status NAME', ['kubectl', ['rollout', 'status', 'sts/web', '-n', ns], env], [bin, ['rollout', 'status', 'web', '-n', ns], env]],
@@ -87,7 +104,7 @@ export async function oneshot({ root, bin }) {
 
     console.log(`\n## oneshot (fresh process each; median of ${runs} runs each, interleaved; load average ${spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.split(' ').slice(0, 3).join(' ')})`);
     console.log(`pvc-orphans -n ${ns} found: ${JSON.stringify(found)}`);
-    let ok = true;
+    let ok = target('oneshot', 'sanity: pvc-orphans -n NS finds the 2 leftover claims', JSON.stringify(found) === JSON.stringify(['data-db-3', 'data-db-4']), JSON.stringify(found));
     for (const { what, base, mine, t } of results) {
       const [b, m] = t;
       row(`${base[0]} ${base[1].join(' ').replace(ns, 'NS')} (baseline)`, `${fmtMs(b.wall).padStart(8)} wall`, `${fmtMs(b.cpu).padStart(7)} cpu`);
