@@ -144,35 +144,7 @@ export async function orphans({ root, bin }) {
   };
   const cleanup = await phase(`${NAMESPACES} namespaces + ServiceAccounts`, () => createNamespaces(ctx, names, 'orphans'));
   try {
-    const claims = [];
-    const sets = [];
-    for (const ns of names) {
-      for (let j = 0; j < SETS_PER_NS; j++) {
-        const app = `s${j}`;
-        for (let o = 0; o < CLAIM_ORDINALS; o++) {
-          claims.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `data-${app}-${o}`, namespace: ns, labels: { ...runLabel, app } }, spec: claimSpec() });
-        }
-        sets.push({
-          apiVersion: 'apps/v1',
-          kind: 'StatefulSet',
-          metadata: { name: app, namespace: ns, labels: runLabel },
-          spec: {
-            serviceName: app,
-            replicas: REPLICAS,
-            podManagementPolicy: 'Parallel',
-            selector: { matchLabels: { app } },
-            template: {
-              metadata: { labels: { ...runLabel, app } },
-              spec: {
-                tolerations: [KWOK_TOLERATION],
-                containers: [{ name: 'nginx', image: 'registry.k8s.io/nginx-slim:0.8', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
-              },
-            },
-            volumeClaimTemplates: [{ metadata: { name: 'data', labels: runLabel }, spec: claimSpec() }],
-          },
-        });
-      }
-    }
+    const { claims, sets } = objectsFor(names, runLabel);
     await phase(`${claims.length} claims (POST, 48 in flight)`, () => kube.createAll(claims, 48));
     await phase(`${sets.length} StatefulSets (POST, 48 in flight)`, () => kube.createAll(sets, 48));
     const wantPods = NAMESPACES * SETS_PER_NS * REPLICAS;
