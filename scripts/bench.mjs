@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // npm run bench — speed and memory checks, each printed as a ratio against a baseline measured
 // in the same run on the same machine (never absolute timings in unit tests).
-//   node scripts/bench.mjs [section...]    sections: startup rollout dns orphans (default: all)
+//   node scripts/bench.mjs [section...]    sections: startup rollout oneshot dns orphans (default: all);
+//                                          orphans-scale on demand only (20,000 claims; a cluster of its own)
 // The cluster sections start (or reuse) the local control plane with scripts/cluster/up.sh and
 // work in namespaces of their own named bench-..., deleted (--wait=false) when they end.
 // Environment:
 //   BENCH_BINARY         the plugin binary to measure (default dist/kubectl-sts, built if missing)
 //   BENCH_RUNS           startup: runs per command (default 15)
 //   BENCH_ROLLOUT_RUNS   rollout: timed steps per size and method (default 5)
+//   BENCH_ONESHOT_RUNS   oneshot: timed runs per command (default 15)
 //   BENCH_ORPHANS_RUNS   orphans: timed runs per command (default 5)
 //   BENCH_DNS_RUNS       dns: timed runs per command (default 3; one baseline loop takes ~1 min)
 // Sections run in the order given; by default orphans runs last because deleting its 50
@@ -18,8 +20,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { peakRssKb, pendingCleanups, sample, target, targets } from './bench/util.mjs';
 import { rollout } from './bench/rollout.mjs';
-import { orphans } from './bench/orphans.mjs';
+import { orphans, orphansScale } from './bench/orphans.mjs';
 import { dns } from './bench/dns.mjs';
+import { oneshot } from './bench/oneshot.mjs';
 
 export { median, peakRssKb, sample, timeOnce } from './bench/util.mjs';
 
@@ -48,7 +51,9 @@ function startup() {
   return met;
 }
 
-const SECTIONS = { startup, rollout, dns, orphans };
+const SECTIONS = { startup, rollout, oneshot, dns, orphans };
+// On demand only (never in the default run): see scripts/bench/orphans.mjs.
+const ON_DEMAND = { 'orphans-scale': orphansScale };
 
 function runCleanups() {
   for (const c of [...pendingCleanups]) c();
@@ -61,8 +66,9 @@ async function main() {
   }
   console.log(`binary under test: ${bin}`);
   const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SECTIONS);
+  Object.assign(SECTIONS, Object.fromEntries(Object.entries(ON_DEMAND).filter(([k]) => wanted.includes(k))));
   for (const name of wanted) {
-    if (!SECTIONS[name]) throw new Error(`unknown bench section "${name}"; known: ${Object.keys(SECTIONS).join(', ')}`);
+    if (!SECTIONS[name]) throw new Error(`unknown bench section "${name}"; known: ${Object.keys(SECTIONS).join(', ')}, ${Object.keys(ON_DEMAND).join(', ')} (on demand)`);
   }
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.on(signal, () => {

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { build } from 'esbuild';
 
@@ -33,6 +34,88 @@ const COMMON = {
   metafile: true,
 };
 
+/**
+ * What a fresh process pays before its first request is mostly module loading (issue 15): the
+ * API layer imports `undici` only for fetch, Agent and ProxyAgent, so its barrel (which loads
+ * every other dispatcher, mocks, caches, WebSocket, ...) is replaced by src/kube/undici-lite.cjs.
+ */
+const lighterApiLayer = {
+  name: 'lighter-api-layer',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: path.join(root, 'src/kube/undici-lite.cjs') }));
+    // client-node's config.js imports the socks proxy support at load time; with it come dns,
+    // dgram, debug, tty and ip-address. Only a socks5:// proxy-url needs it: loaded on first use.
+    b.onResolve({ filter: /^(socks|socks-proxy-agent)$/ }, async (args) => {
+      if (args.pluginData?.real) return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
+      if (real.errors.length) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-cjs', pluginData: { spec: args.path } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-cjs' }, async (args) => {
+      const keys = Object.keys(createRequire(args.path)(args.path));
+      return {
+        resolveDir: path.dirname(args.path),
+        loader: 'js',
+        contents: `let real;
+const load = () => (real ??= require(${JSON.stringify(args.path)}));
+for (const k of ${JSON.stringify(keys)}) Object.defineProperty(module.exports, k, { enumerable: true, get: () => load()[k] });
+`,
+      };
+    });
+  },
+};
+
+/**
+ * Every copy of `string-width` (yargs and cliui, wrap-ansi, ora, cli-table3) builds Unicode
+ * property regexes and an Intl.Segmenter (which loads ICU data) when the module loads: tens of
+ * ms on every start. Each import gets a wrapper that answers printable ASCII (width = length in
+ * every version) itself and loads that real copy only for any other string.
+ */
+const asciiStringWidth = {
+  name: 'ascii-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData?.real) return undefined;
+      const real = await b.resolve('string-width', { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
+      if (real.errors.length) return { errors: real.errors };
+      return { path: real.path, namespace: 'ascii-string-width' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'ascii-string-width' }, (args) => ({
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+      contents: `let real;
+const printable = /^[\x20-\x7e]*$/;
+function stringWidth(s, o) {
+  if (typeof s === 'string' && printable.test(s)) return s.length;
+  real ??= require(${JSON.stringify(args.path)});
+  return (real.default ?? real)(s, o);
+}
+module.exports = stringWidth;
+module.exports.default = stringWidth;
+`,
+    }));
+  },
+};
+
+/**
+ * yargs() registers a default --version whose value it guesses by walking up from the bundle's
+ * directory, reading every directory up to the root in search of a package.json; in an installed
+ * binary it finds none and builds an AssertionError (with its diff) to say so: ~30 ms on every
+ * start. Every yargs() in src/cli.ts turns --version off (`.version(false)`) right away, so the
+ * bundle skips the guess. The build fails if yargs' text changes.
+ */
+const noYargsVersionGuess = {
+  name: 'no-yargs-version-guess',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, async (args) => {
+      const text = await fs.promises.readFile(args.path, 'utf8');
+      const call = '        yargs.help();\n        yargs.version();\n';
+      if (!text.includes(call)) throw new Error(`${args.path} no longer has the default yargs.version() call this build removes (see noYargsVersionGuess)`);
+      return { contents: text.replace(call, '        yargs.help();\n'), loader: 'js' };
+    });
+  },
+};
+
 /** Same text as wrapCommonJs in src/kube/load.ts (a unit test keeps them equal). */
 export function wrapCommonJs(code) {
   return `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
@@ -46,7 +129,7 @@ export async function bundle(outDir = dist) {
   const main = path.join(outDir, 'kubectl-sts.cjs');
   const kube = path.join(outDir, 'kube.cjs');
   const define = { __KSTS_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__ksts_import_meta_url' };
-  const m = await build({ ...COMMON, entryPoints: [path.join(root, 'src/main.ts')], outfile: main, define: { ...define, __KSTS_BUNDLED__: 'true' } });
+  const m = await build({ ...COMMON, entryPoints: [path.join(root, 'src/main.ts')], outfile: main, define: { ...define, __KSTS_BUNDLED__: 'true' }, plugins: [asciiStringWidth, noYargsVersionGuess] });
   const heavy = Object.keys(m.metafile.inputs).filter((f) => /node_modules\/(@kubernetes\/client-node|undici|ws)\//.test(f));
   if (heavy.length) {
     const who = Object.entries(m.metafile.inputs)
@@ -54,7 +137,11 @@ export async function bundle(outDir = dist) {
       .map(([f]) => f);
     throw new Error(`the main bundle must not contain the API client (it slows every start); statically imported by: ${who.join(', ') || heavy[0]}. Use deps.kube() / loadKube() instead.`);
   }
-  await build({ ...COMMON, entryPoints: [path.join(root, 'src/kube/create.ts')], outfile: kube, define });
+  const k = await build({ ...COMMON, entryPoints: [path.join(root, 'src/kube/create.ts')], outfile: kube, define, plugins: [lighterApiLayer] });
+  const barrelUsers = Object.entries(k.metafile.inputs)
+    .filter(([f, v]) => f !== 'src/kube/undici-lite.cjs' && v.imports.some((i) => i.path === 'node_modules/undici/index.js'))
+    .map(([f]) => f);
+  if (barrelUsers.length) throw new Error(`kube.cjs: ${barrelUsers.join(', ')} import undici's index directly; only src/kube/undici-lite.cjs may (lazily)`);
   return { main, kube };
 }
 

@@ -4,7 +4,7 @@
  */
 import { loadConfig } from './config.js';
 import { KubeClient } from './client.js';
-import { makeExec } from './exec.js';
+import type { ExecFn } from './exec.js';
 import type { Kube, KubeFlags } from './index.js';
 
 export function createKube(flags: KubeFlags, log: (line: string) => void): Kube {
@@ -37,9 +37,15 @@ export function createKube(flags: KubeFlags, log: (line: string) => void): Kube 
     }
     return p;
   };
+  // The exec layer (client-node's Exec, ws) is loaded on the first exec: most commands never exec.
+  let execFn: Promise<ExecFn> | undefined;
+  const exec: ExecFn = async (req) => {
+    execFn ??= import('./exec.js').then((m) => m.makeExec(cfg.kc, cfg.server, cfg.contextName, canExec, flags.signal));
+    return (await execFn)(req);
+  };
   return {
     client,
-    exec: makeExec(cfg.kc, cfg.server, cfg.contextName, canExec, flags.signal),
+    exec,
     namespace: cfg.namespace,
     contextName: cfg.contextName,
     server: cfg.server,

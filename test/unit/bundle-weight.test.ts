@@ -1,0 +1,63 @@
+/**
+ * Issue 15: what a fresh process loads before its first request decides how a one-shot command
+ * compares with kubectl. The API layer bundle (kube.cjs, as scripts/build.mjs makes it) must load
+ * neither undici's barrel (HTTP/2 client, worker_threads, perf_hooks) nor the exec (ws) and socks
+ * support for a plain kubeconfig; they are loaded when a command needs them.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let dir: string;
+let kubeBundle: string;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksts-bundle-'));
+  // @ts-expect-error plain JS module without types
+  const build = (await import('../../scripts/build.mjs')) as { bundle: (out: string) => Promise<{ kube: string }> };
+  kubeBundle = (await build.bundle(dir)).kube;
+}, 120_000);
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Loads kube.cjs the way src/kube/load.ts does, builds the access layer, reports the builtins loaded. */
+function builtinsAfter(step: 'load' | 'exec'): string[] {
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  fs.writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]',
+      'users: [{name: u, user: {token: t0ken}}]',
+      'contexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]',
+      'current-context: x',
+    ].join('\n'),
+  );
+  const script = `
+    const vm = require('node:vm'); const fs = require('node:fs');
+    const before = new Set(process.moduleLoadList);
+    const code = fs.readFileSync(${JSON.stringify(kubeBundle)}, 'utf8');
+    const fn = new vm.Script('(function (exports, require, module, __filename, __dirname) {' + code + '\\n})').runInThisContext();
+    const mod = { exports: {} }; fn(mod.exports, require, mod, ${JSON.stringify(kubeBundle)}, '.');
+    const kube = mod.exports.createKube({ kubeconfig: ${JSON.stringify(kubeconfig)} }, () => {});
+    const done = () => { process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice(13)))); process.exit(0); };
+    // One request (refused: nothing listens on port 1) goes through the whole request path.
+    kube.client.get('/version').catch(() => ${step === 'exec' ? "kube.exec({ namespace: 'ns', pod: 'p', container: 'c', command: ['true'] }).catch(() => {}).then(done)" : 'done()'});
+  `;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
+}
+
+describe('the API layer bundle (kube.cjs)', () => {
+  it('serves a plain kubeconfig without undici, exec or socks support: no http2, worker_threads, perf_hooks, dns, zlib', () => {
+    const loaded = builtinsAfter('load');
+    expect(loaded).toContain('https');
+    for (const heavy of ['http2', 'worker_threads', 'perf_hooks', 'dns', 'zlib']) expect(loaded, heavy).not.toContain(heavy);
+  });
+
+  it('loads the exec support when a command execs', () => {
+    // ws (permessage-deflate) brings zlib: present only once an exec was asked for.
+    expect(builtinsAfter('exec')).toContain('zlib');
+  });
+});
