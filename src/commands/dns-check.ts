@@ -12,7 +12,7 @@ import { durationFlag, parseDryRun } from './flags.js';
 import { confirmChange } from './confirm.js';
 import type { Deps } from '../deps.js';
 import type { DryRun as DryRunMode, Kube } from '../kube/index.js';
-import { CliError, UsageError, checkExitCode, isConflict } from '../errors.js';
+import { CliError, InterruptedError, UsageError, checkExitCode, isConflict } from '../errors.js';
 import type { EndpointSlice, Pod, Service, StatefulSet } from '../core/types.js';
 import { formatDuration } from '../core/duration.js';
 import { selectorToString } from '../core/labels.js';
@@ -451,6 +451,13 @@ export async function runDnsCheck(args: DnsCheckArgs & GlobalArgs, deps: Deps): 
             return o;
           })
         ).flat();
+        // Ctrl-C: the lookups still in flight were cut short; reporting them (as timeouts or
+        // refusals) would be wrong, so the run stops here and says how far it got.
+        if (deps.signal.aborted) {
+          throw new InterruptedError(`during the lookups in the pods (${done} of ${plan.length} had finished); no verdict is given for an interrupted check`, [
+            args.debugImage ? 'Ephemeral debug containers already added stay in their pods (they cannot be removed); nothing else was changed.' : 'dns-check changes nothing.',
+          ]);
+        }
         const foreignPods = selectedPods.filter((p) => !pods.some((q) => q.metadata.uid === p.metadata.uid));
         for (const o of outcomes) rows.push(liveRow(evaluateLookup(o, { sts, service, pods, foreignPods, debugImage: args.debugImage, execTimeout: args.execTimeout }), o));
       }
