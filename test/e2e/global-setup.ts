@@ -21,6 +21,8 @@ declare module 'vitest' {
     clusterKind: 'kwok' | 'kind';
     /** The API server's minor version (31 for v1.31.14), read from its /version. */
     kubeMinor: number;
+    /** The cluster line (scripts/cluster/versions.env) the suite runs on, for the cluster scripts. */
+    kubeLine: 'current' | 'old';
   }
 }
 
@@ -58,6 +60,7 @@ export default async function setup(project: TestProject) {
     project.provide('kubeconfig', kc);
     project.provide('clusterKind', 'kind');
     project.provide('kubeMinor', await serverMinor(kc));
+    project.provide('kubeLine', 'current');
     return;
   }
   const line = project.name === 'e2e-old' ? 'old' : 'current';
@@ -74,6 +77,7 @@ export default async function setup(project: TestProject) {
   project.provide('kubeconfig', kubeconfig);
   project.provide('clusterKind', 'kwok');
   project.provide('kubeMinor', kubeMinor);
+  project.provide('kubeLine', line);
   // Locally a running cluster is kept for the next run (warm start); in CI the run cleans up after itself.
   return async () => {
     // Keep the component logs of this run (dist/cluster-logs, dist/cluster-logs-old) for a failure post-mortem.

@@ -13,6 +13,8 @@ export const kubeconfig = inject('kubeconfig');
 export const clusterKind = inject('clusterKind');
 /** The API server's minor version (36 on the current line, 31 on the old one: see scripts/cluster/versions.env). */
 export const kubeMinor = inject('kubeMinor');
+/** The cluster line the suite runs on: cluster scripts called by a test must get it as KSTS_KUBE_LINE. */
+export const kubeLine = inject('kubeLine');
 /** The binary under test: dist/kubectl-sts, or KSTS_PLUGIN_BINARY. */
 export const pluginBinary = process.env.KSTS_PLUGIN_BINARY ?? path.join(root, 'dist', 'kubectl-sts');
 

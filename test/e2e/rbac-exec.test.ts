@@ -146,7 +146,7 @@ describe.skipIf(clusterKind !== 'kwok')('dns-check and mongo-status with namespa
     if (execNeedsCreate) {
       expect(r.exitCode, r.stdout + r.stderr).toBe(4);
       expect(out.notRunCauses).toEqual([expect.objectContaining({ cause: 'forbidden', label: `exec forbidden (pods/exec create) in namespace ${ns}`, checks: 9 })]);
-      expect(out.notRunCauses[0]!.fix).toContain(`\`kubectl auth can-i create pods/exec -n ${ns}\``);
+      expect(out.notRunCauses[0]!.fix).toContain(`\`kubectl auth can-i create pods --subresource=exec -n ${ns}\``);
       expect(r.stderr).toContain(`you may not create pods/exec "web-0" in namespace "${ns}"`);
       expect(r.stderr).toContain('"create" too on Kubernetes 1.35 and later');
     } else {
