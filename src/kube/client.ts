@@ -223,7 +223,19 @@ export class KubeClient {
       } catch {
         /* the hint is best effort */
       }
-      throw httpError(this.facts('GET', path), 404, undefined, nearbyNames(wanted, names));
+      const err = httpError(this.facts('GET', path), 404, undefined, nearbyNames(wanted, names));
+      // Nothing of that kind in the namespace: perhaps the namespace itself is wrong (a typo in -n,
+      // or the context's default namespace). Asked only on this error path; a tenant that may not
+      // read namespaces simply gets no such hint.
+      const ns = describePath(path).namespace;
+      if (ns && names.length === 0) {
+        try {
+          await this.get(`/api/v1/namespaces/${encodeURIComponent(ns)}`);
+        } catch (nsErr) {
+          if (nsErr instanceof KubeApiError && nsErr.status === 404) err.hints.unshift(`Namespace "${ns}" does not exist in context "${this.context}": check -n (kubectl get namespaces).`);
+        }
+      }
+      throw err;
     }
   }
 

@@ -109,6 +109,25 @@ describe('KubeClient', () => {
     expect(e.hints).toEqual(['Did you mean: web?']);
   });
 
+  it('getNamed on 404 in a namespace with nothing of that kind: says when the namespace itself does not exist', async () => {
+    handler = (_r, url, _b, res) => {
+      if (url.pathname === '/api/v1/namespaces/prdo') return json(res, 404, status(404, 'NotFound', 'namespaces "prdo" not found'));
+      if (url.pathname.endsWith('/statefulsets')) return json(res, 200, { items: [], metadata: { resourceVersion: '1' } });
+      return json(res, 404, status(404, 'NotFound', 'not found'));
+    };
+    const e: any = await client.getNamed('/apis/apps/v1/namespaces/prdo/statefulsets/web').catch((x: any) => x);
+    expect(e.exitCode).toBe(1);
+    expect(e.hints[0]).toBe('Namespace "prdo" does not exist in context "test": check -n (kubectl get namespaces).');
+    // A namespace that exists (or may not be read) adds no such hint.
+    handler = (_r, url, _b, res) => {
+      if (url.pathname === '/api/v1/namespaces/prod') return json(res, 403, status(403, 'Forbidden', 'cannot get namespaces'));
+      if (url.pathname.endsWith('/statefulsets')) return json(res, 200, { items: [], metadata: { resourceVersion: '1' } });
+      return json(res, 404, status(404, 'NotFound', 'not found'));
+    };
+    const f: any = await client.getNamed('/apis/apps/v1/namespaces/prod/statefulsets/web').catch((x: any) => x);
+    expect(f.hints.join(' ')).not.toMatch(/does not exist/);
+  });
+
   it('tryGet answers undefined for 404', async () => {
     handler = (_r, _u, _b, res) => json(res, 404, status(404, 'NotFound', 'nope'));
     expect(await client.tryGet('/api/v1/namespaces/ns/pods/x')).toBeUndefined();
