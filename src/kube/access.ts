@@ -33,6 +33,24 @@ const METHOD: Record<AccessNeed['verb'], string> = {
   delete: 'DELETE',
 };
 
+/**
+ * One SelfSubjectAccessReview: whether the caller may do what `attrs` (its resourceAttributes)
+ * describe. `allowed` is undefined when the review itself could not be made: the caller then
+ * decides without it (the request's own 403 still stands).
+ */
+export async function reviewAccess(client: KubeClient, attrs: Record<string, string>): Promise<{ allowed: boolean | undefined; reason: string | undefined }> {
+  try {
+    const r = await client.create<ReviewStatus>('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: attrs },
+    });
+    return { allowed: r?.status?.allowed, reason: r?.status?.reason };
+  } catch {
+    return { allowed: undefined, reason: undefined };
+  }
+}
+
 /** Throws the forbidden KubeApiError for the first need that the API server's authorizer denies. */
 export async function requireAccess(client: KubeClient, needs: AccessNeed[]): Promise<void> {
   const seen = new Set<string>();
@@ -50,16 +68,7 @@ export async function requireAccess(client: KubeClient, needs: AccessNeed[]): Pr
       if (n.resource.namespaced && n.namespace) attrs.namespace = n.namespace;
       if (n.name) attrs.name = n.name;
       if (n.subresource) attrs.subresource = n.subresource;
-      try {
-        const r = await client.create<ReviewStatus>('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SelfSubjectAccessReview',
-          spec: { resourceAttributes: attrs },
-        });
-        return { need: n, allowed: r?.status?.allowed, reason: r?.status?.reason };
-      } catch {
-        return { need: n, allowed: undefined, reason: undefined };
-      }
+      return { need: n, ...(await reviewAccess(client, attrs)) };
     }),
   );
   const denied = answers.find((a) => a.allowed === false);

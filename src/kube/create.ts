@@ -2,6 +2,7 @@
  * Builds the API access for one invocation from the global flags. This is the heavy entry of
  * the access layer (client-node, undici, ws): only loadKube() reaches it, lazily.
  */
+import { reviewAccess } from './access.js';
 import { loadConfig } from './config.js';
 import { KubeClient } from './client.js';
 import type { ExecFn } from './exec.js';
@@ -24,15 +25,7 @@ export function createKube(flags: KubeFlags, log: (line: string) => void): Kube 
     const key = `${verb} ${namespace}/${pod}`;
     let p = asked.get(key);
     if (!p) {
-      p = client
-        .request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SelfSubjectAccessReview',
-            spec: { resourceAttributes: { namespace, verb, resource: 'pods', subresource: 'exec', name: pod } },
-          },
-        })
-        .then((r) => r.status?.allowed, () => undefined);
+      p = reviewAccess(client, { namespace, verb, resource: 'pods', subresource: 'exec', name: pod }).then((r) => r.allowed);
       asked.set(key, p);
     }
     return p;
