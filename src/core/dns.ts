@@ -5,6 +5,7 @@
  * hostname/subdomain the per-pod record is built from; the EndpointSlices list each pod that
  * should have a record, with its hostname. Pure and deterministic.
  */
+import { canICommand } from './rbac.js';
 import type { EndpointSlice, Pod, Service, StatefulSet } from './types.js';
 import { isPodReady, ordinalOf, ownedBy } from './pods.js';
 import { mapSelectorMatches, selectorMatches } from './labels.js';
@@ -272,7 +273,7 @@ export function staticChecks(input: StaticInput): DnsCheck[] {
       status: 'not-run',
       subject: `EndpointSlice/${svcName}`,
       reason: `not run: the EndpointSlices of Service ${svcName} could not be read (list endpointslices forbidden)`,
-      fix: `missing RBAC permission: verb "list" on "endpointslices" in namespace ${ns}; check with \`kubectl auth can-i list endpointslices -n ${ns}\``,
+      fix: `missing RBAC permission: verb "list" on "endpointslices" in namespace ${ns}; check with \`${canICommand('list', 'endpointslices', ` -n ${ns}`)}\``,
       cause: 'forbidden',
       causeLabel: `endpointslices forbidden (endpointslices list) in namespace ${ns}`,
     });

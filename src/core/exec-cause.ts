@@ -5,6 +5,7 @@
  * the image, no answer in time, the pod not running. Pure: reads the error or the exec result
  * (src/kube/exec.ts, src/core/exec-result.ts) and the pod facts the caller already has.
  */
+import { canICommand } from './rbac.js';
 import { exitCodeFromMessage, isMissingExecutable } from './exec-result.js';
 
 export type ExecCause =
@@ -92,7 +93,7 @@ export function classifyExecError(err: ErrorLike, t: ExecTarget): ExecProblem {
       detail: msg,
       verb,
       resource,
-      canI: canI.length ? canI : verb.split(' and ').map((v) => `kubectl auth can-i ${v} ${resource.includes('/') ? `${resource.split('/')[0]} --subresource=${resource.split('/')[1]}` : resource} -n ${t.namespace}`),
+      canI: canI.length ? canI : verb.split(' and ').map((v) => canICommand(v, resource, ` -n ${t.namespace}`)),
     };
   }
   if (err.status === 404) return { cause: 'pod-not-running', pod: t.pod, detail: `pod ${t.pod} no longer exists (${msg})` };
@@ -180,7 +181,7 @@ export function causeHint(p: ExecProblem, namespace: string, o: HintOptions = {}
   const staticPart = o.staticOnly ? `; for the checks that need no exec alone: ${o.staticOnly}` : '';
   switch (p.cause) {
     case 'forbidden':
-      return `missing RBAC permission: verb ${(p.verb ?? 'create').split(' and ').map((v) => `"${v}"`).join(' and ')} on "${p.resource ?? 'pods/exec'}" in namespace ${namespace}; check with ${(p.canI ?? [`kubectl auth can-i create pods --subresource=exec -n ${namespace}`]).map((l) => `\`${l}\``).join(' and ')} and ask a cluster admin for a Role that grants ${p.resource === 'pods/exec' || !p.resource ? 'get and create on pods/exec' : 'it'}${staticPart}`;
+      return `missing RBAC permission: verb ${(p.verb ?? 'create').split(' and ').map((v) => `"${v}"`).join(' and ')} on "${p.resource ?? 'pods/exec'}" in namespace ${namespace}; check with ${(p.canI ?? [canICommand('create', 'pods/exec', ` -n ${namespace}`)]).map((l) => `\`${l}\``).join(' and ')} and ask a cluster admin for a Role that grants ${p.resource === 'pods/exec' || !p.resource ? 'get and create on pods/exec' : 'it'}${staticPart}`;
     case 'refused':
       return `the exec did not reach the container: check that \`kubectl exec -n ${namespace} ${p.pod} -- true\` works (node and kubelet healthy, runtime allows exec)${staticPart}`;
     case 'container-missing':

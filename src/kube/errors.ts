@@ -4,6 +4,7 @@
  */
 import { ExitCode, KubeApiError } from '../errors.js';
 import { closestNames } from '../core/names.js';
+import { canICommand } from '../core/rbac.js';
 import { Resources, describePath, verbOf } from './resources.js';
 
 /** Resources without a namespace (a list of them is not "across all namespaces"). */
@@ -43,15 +44,14 @@ function target(f: RequestFacts): { what: string; where: string; resource: strin
  * is reachable and the request was judged: not an RBAC problem, not an outage, and not worth a retry.
  */
 export function isAdmissionAnswer(body: StatusBody | undefined): boolean {
-  const m = body?.message ?? '';
-  return /admission webhook|failed calling webhook|denied the request|admission plugin/i.test(m);
+  return isAdmissionText(body?.message ?? '');
 }
 
-/** `kubectl auth can-i` names a subresource with --subresource (`pods/exec` would mean the pod named "exec"). */
-export function canIResource(resource: string): string {
-  const [res, sub] = resource.split('/');
-  return sub ? `${res} --subresource=${sub}` : resource;
+/** The words of an admission answer, in the server's message or in an error mapped from it. */
+export function isAdmissionText(message: string): boolean {
+  return /admission webhook|failed calling webhook|denied the request|admission plugin/i.test(message);
 }
+
 
 /** An HTTP error answer from the API server. `nearby` lists existing names of that kind, for 404 hints. */
 export function httpError(f: RequestFacts, status: number, body: StatusBody | undefined, nearby: string[] = []): KubeApiError {
@@ -88,7 +88,7 @@ export function httpError(f: RequestFacts, status: number, body: StatusBody | un
         status,
         reason,
         hints: [
-          `Missing RBAC permission: verb "${verb}" on "${t.resource}". Check with \`kubectl auth can-i ${verb} ${canIResource(t.resource)}${nsFlag}\`,`,
+          `Missing RBAC permission: verb "${verb}" on "${t.resource}". Check with \`${canICommand(verb, t.resource, nsFlag)}\`,`,
           'and ask a cluster admin for a Role/ClusterRole binding that grants it.',
         ],
       });

@@ -2,6 +2,7 @@
  * Runs a command in a pod's container over the API (the pods/exec websocket, as `kubectl exec`
  * does) and collects its output and exit code. Also a bounded-concurrency runner for many pods.
  */
+import { canICommand } from '../core/rbac.js';
 import { Readable, Writable } from 'node:stream';
 import { Exec } from '@kubernetes/client-node/dist/exec.js';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
@@ -63,7 +64,7 @@ export async function execForbidden(facts: { server: string; context: string }, 
   const allowed = check ? await Promise.all(verbs.map((v) => check(v, namespace, pod).catch(() => undefined))) : [undefined, undefined];
   let denied: string[] = verbs.filter((_, i) => allowed[i] === false);
   if (!denied.length) denied = [...verbs];
-  const lines = denied.map((v) => `kubectl auth can-i ${v} pods --subresource=exec -n ${namespace}`);
+  const lines = denied.map((v) => canICommand(v, 'pods/exec', ` -n ${namespace}`));
   return new KubeApiError(
     `forbidden: you may not ${denied.join(' and ')} pods/exec "${pod}" in namespace "${namespace}" (context "${facts.context}"): ${EXEC_VERBS}`,
     {

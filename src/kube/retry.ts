@@ -5,6 +5,7 @@
  * clock is injected, so the loops run on a fake clock in tests.
  */
 import { KubeApiError } from '../errors.js';
+import { isAdmissionText } from './errors.js';
 import { formatDuration } from '../core/duration.js';
 
 export interface Clock {
@@ -135,7 +136,7 @@ export function retryability(err: unknown): Retryability {
   if (status === 429) return { retry: true, outage: false, notApplied: true, afterMs: retryAfterMs(err), reason: 'HTTP 429, throttled' };
   if (status !== undefined && status >= 500 && status !== 501) {
     // A webhook that denied or could not be called is an answer about the object, not an outage.
-    if (/admission webhook|failed calling webhook|denied the request/i.test(err.message)) return NO;
+    if (isAdmissionText(err.message)) return NO;
     return { retry: true, outage: status === 503 || status === 502 || status === 504, notApplied: false, afterMs: retryAfterMs(err), reason: `HTTP ${status}` };
   }
   return NO;
