@@ -2,14 +2,29 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+
+/**
+ * The fault suite (test/e2e/faults.test.ts) kills and restarts its line's API server; it runs last
+ * in its project, so no other suite starts on a control plane still recovering from it (KWOK's
+ * informers were seen to take up to 30 s to reconnect; apiserver.sh start also waits for them).
+ */
+class FaultsLastSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const last = (f: TestSpecification) => (f.moduleId.endsWith('/test/e2e/faults.test.ts') ? 1 : 0);
+    return [...sorted].sort((a, b) => last(a) - last(b));
+  }
+}
 
 export default defineConfig({
   root,
   define: { __KSTS_VERSION__: JSON.stringify(pkg.version) },
   test: {
+    sequence: { sequencer: FaultsLastSequencer },
     // The default summary counts skipped tests; this also lists each one skipped with a reason.
     reporters: ['default', './test/helpers/skip-reasons-reporter.ts'],
     projects: [

@@ -20,7 +20,7 @@ const gate = () => `ksts-faults-gate-${ns}`.slice(0, 63);
 
 /** The cluster's apiserver script; the cluster name comes from KSTS_CLUSTER_NAME like every cluster script. */
 async function apiserver(...args: string[]): Promise<string> {
-  const r = await execa('bash', [script, ...args], { reject: false, all: true, stdin: 'ignore', timeout: 120_000, env: { KSTS_KUBE_LINE: kubeLine } });
+  const r = await execa('bash', [script, ...args], { reject: false, all: true, stdin: 'ignore', timeout: 170_000, env: { KSTS_KUBE_LINE: kubeLine } });
   if (r.exitCode !== 0) throw new Error(`apiserver.sh ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
   return String(r.stdout ?? '');
 }
