@@ -9,10 +9,10 @@
  */
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
 import { parseDryRun } from './flags.js';
-import { noTerminalRefusal } from './confirm.js';
+import { confirmChange, MAX_ATTEMPTS, writeOne } from './change.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
-import { AbortedError, CliError, ExitCode, UsageError, checkExitCode, isConflict, isForbidden, isNotFound } from '../errors.js';
+import { AbortedError, CliError, ExitCode, UsageError, checkExitCode, isConflict, isForbidden } from '../errors.js';
 import { newWarnings, readOptional, type Warnings } from '../kube/optional.js';
 import type { ResourceType } from '../kube/resources.js';
 import type { LabelSelector, Node, PersistentVolume, PersistentVolumeClaim, Pod } from '../core/types.js';
@@ -23,7 +23,7 @@ import {
   diagnoseVolumes,
   keyOf,
   planFinalize,
-  stillAllowed,
+  finalizeWrite,
   volumesInScope,
   type Diagnosis,
   type FinalizeInputs,
@@ -57,7 +57,6 @@ export interface FinalizeArgs {
   selector?: string;
 }
 
-const MAX_ATTEMPTS = 5;
 
 /** Splits the positional names into PV names and (pvc/NAME) claim names. */
 export function parseTargets(names: string[]): { pvs: string[]; claims: string[] } {
@@ -233,40 +232,49 @@ function objectPath(res: typeof import('../kube/resources.js'), d: Diagnosis): s
     : res.resourcePath(res.Resources.persistentvolumeclaims, { namespace: d.namespace ?? '', name: d.name });
 }
 
-/** Removes the finalizers of one planned object, guarded by the resourceVersion read; re-diagnoses on conflict. */
+/**
+ * Removes the finalizers of one planned object through the mutation pipeline: the patch carries
+ * the resourceVersion diagnosed; on a conflict everything the diagnosis needs is read again and
+ * core's finalizeWrite decides afresh (gone, no longer safe, or patched under the new version).
+ */
 async function finalizeOne(
   kube: Kube,
   item: PlanItem,
   o: { dryRun: DryRunFlag; force: boolean; named: boolean; scope: Scope; now: () => number },
 ): Promise<ActionOutput> {
   const res = await import('../kube/resources.js');
-  let d = item.diagnosis;
-  const removed = () => d.finalizers.map((f) => f.name).join(', ');
-  if (o.dryRun === 'client') return makeAction(d, 'would-finalize', `would remove ${removed()} (dry run)`);
-  for (let attempt = 1; ; attempt++) {
-    const body = { metadata: { finalizers: null, resourceVersion: d.resourceVersion } };
-    try {
-      await kube.client.patch(objectPath(res, d), body, 'merge', o.dryRun === 'server' ? 'server' : 'none');
-      if (o.dryRun === 'server') return makeAction(d, 'would-finalize', `the server accepted removing ${removed()} (dry run)`, attempt);
-      return makeAction(d, 'finalized', `removed ${removed()}; the API server deletes it now`, attempt);
-    } catch (e) {
-      if (isNotFound(e)) return makeAction(d, 'gone', 'already deleted', attempt);
-      if (!isConflict(e)) return makeAction(d, 'failed', (e as Error).message, attempt);
-      if (attempt >= MAX_ATTEMPTS) return makeAction(d, 'failed', `it kept changing while being finalized (${attempt} conflicts); run the command again`, attempt);
-      // It changed since it was read: read everything again and decide afresh.
-      const fresh = diagnoseAll((await readCluster(kube, o.scope)).inputs, { ...o.scope, onlyNamed: false }, o.now());
-      const again = [...fresh.volumes, ...fresh.claims].find((x) => keyOf(x) === keyOf(d));
-      if (!again || again.finalizers.length === 0) {
-        return makeAction(d, 'gone', 'its finalizers were removed by their controllers meanwhile', attempt);
-      }
-      if (!stillAllowed(again, { force: o.force, named: o.named })) {
-        return makeAction(again, 'refused', `changed while being finalized and is no longer safe: ${again.reason}`, attempt);
-      }
-      d = again;
+  const removed = (d: Diagnosis) => d.finalizers.map((f) => f.name).join(', ');
+  try {
+    const r = await writeOne<Diagnosis | undefined, Diagnosis, unknown>(
+      {
+        read: async () => {
+          const fresh = diagnoseAll((await readCluster(kube, o.scope)).inputs, { ...o.scope, onlyNamed: false }, o.now());
+          return [...fresh.volumes, ...fresh.claims].find((x) => keyOf(x) === keyOf(item.diagnosis));
+        },
+        plan: (d) => finalizeWrite(d, { force: o.force, named: o.named }),
+        send: (d, mode) => kube.client.patch(objectPath(res, d), { metadata: { finalizers: null, resourceVersion: d.resourceVersion } }, 'merge', mode),
+        goneIsNone: 'already deleted',
+      },
+      o.dryRun,
+      item.diagnosis,
+    );
+    switch (r.result) {
+      case 'planned':
+        return makeAction(r.write, 'would-finalize', `would remove ${removed(r.write)} (dry run)`);
+      case 'accepted':
+        return makeAction(r.write, 'would-finalize', `the server accepted removing ${removed(r.write)} (dry run)`, r.attempts);
+      case 'applied':
+        return makeAction(r.write, 'finalized', `removed ${removed(r.write)}; the API server deletes it now`, r.attempts);
+      case 'refused':
+        return makeAction(r.state ?? item.diagnosis, 'refused', r.reason, r.attempts);
+      case 'none':
+        return makeAction(r.state ?? item.diagnosis, 'gone', r.reason, r.attempts);
     }
+  } catch (e) {
+    if (isConflict(e)) return makeAction(item.diagnosis, 'failed', `it kept changing while being finalized (${MAX_ATTEMPTS} conflicts); run the command again`, MAX_ATTEMPTS);
+    return makeAction(item.diagnosis, 'failed', (e as Error).message);
   }
 }
-
 
 function confirmQuestion(items: PlanItem[]): string {
   const lines = items.map((i) => {
@@ -366,19 +374,22 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
 
   // Confirmation: shown the diffs first (table output), and asked with the exact list.
   let streamed = false;
-  let confirmed = dryRun !== 'none' || args.yes || toFinalize.length === 0;
-  if (!confirmed) {
-    if (!deps.interactive) {
-      const refusal = noTerminalRefusal(`remove the finalizers of ${toFinalize.length} object(s)`, []);
-      deps.log(`error: ${refusal.message}`);
-      for (const h of refusal.hints) deps.log(`  ${h}`);
-    } else {
-      if (!structured && args.output !== 'name') {
-        deps.write(head);
-        streamed = true;
-      }
-      confirmed = await deps.confirm(confirmQuestion(toFinalize));
-      if (!confirmed) throw new AbortedError('nothing was changed: the finalizers were not removed', ['Pass --yes to skip the question.']);
+  let confirmed = true;
+  if (toFinalize.length) {
+    const asks = deps.interactive && !args.yes && dryRun === 'none';
+    if (asks && !structured && args.output !== 'name') {
+      deps.write(head);
+      streamed = true;
+    }
+    try {
+      await confirmChange(deps, { action: `remove the finalizers of ${toFinalize.length} object(s)`, lines: [], question: confirmQuestion(toFinalize), yes: args.yes, dryRun });
+    } catch (e) {
+      // No terminal and no --yes: the same refusal as every command, and the report still says
+      // what was diagnosed (each planned object "not-confirmed", exit 1). A "no" stops here.
+      if (deps.interactive || !(e instanceof CliError) || e instanceof AbortedError) throw e;
+      deps.log(`error: ${e.message}`);
+      for (const h of e.hints) deps.log(`  ${h}`);
+      confirmed = false;
     }
   }
 

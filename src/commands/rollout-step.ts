@@ -19,8 +19,10 @@ import {
 import { renderStructured, isStructured } from '../render/output.js';
 import type { RolloutStepOutput } from '../render/rollout.js';
 import type { CommandResult, GlobalArgs } from './command.js';
+import { confirmChange, writeOne } from './change.js';
+import { podDeletion } from '../core/pods.js';
+import type { DeletePreconditions } from '../core/plan.js';
 import {
-  confirmChange,
   context,
   formatDuration,
   isAbort,
@@ -397,17 +399,22 @@ async function runDeletePods(
   if (o.dry !== 'none') {
     // --dry-run=server sends each delete (dryRun=All, with its preconditions): the API server
     // checks the rights and admission; nothing is deleted, so nothing is waited for.
-    if (o.dry === 'server') for (const p of plan.pods) await ctx.client.delete(podPath(ctx, p.name), { preconditions: podPreconditions(p), dryRun: 'server' });
+    if (o.dry === 'server') for (const p of plan.pods) await deletePod(ctx, pods, p, f.updateRevision, 'server');
     out.result = 'planned';
     out.message = `would delete ${names.join(', ')} one at a time (highest ordinal first), waiting for each to return Ready on ${f.updateRevision}${o.dry === 'server' ? '; the API server accepted every delete' : ''}`;
     return finish(ExitCode.Ok);
   }
-  await confirmChange(deps, args.yes, `delete ${names.length} pod(s) of ${ctx.name}`, [
-    `Pods to delete, one at a time, each recreated from revision ${f.updateRevision}:`,
-    ...plan.pods.map((p) => `  ${p.name} (revision ${p.revision || '<none>'})`),
-  ]);
+  await confirmChange(deps, {
+    action: `delete ${names.length} pod(s) of ${ctx.name}`,
+    lines: [`Pods to delete, one at a time, each recreated from revision ${f.updateRevision}:`, ...plan.pods.map((p) => `  ${p.name} (revision ${p.revision || '<none>'})`)],
+    yes: args.yes,
+  });
   for (const p of plan.pods) {
-    await ctx.client.delete(podPath(ctx, p.name), { preconditions: podPreconditions(p) });
+    const deleted = await deletePod(ctx, pods, p, f.updateRevision, 'none');
+    if (!deleted.done) {
+      out.notes.push(`${p.name} was not deleted: ${deleted.reason}`);
+      continue;
+    }
     const w = await waitForPartition(ctx, deps, sts, { partition: p.ordinal - f.start, generation: 0, ordinals: [p.ordinal] }, {
       timeoutMs: o.timeoutMs,
       templateObserved: f.observed,
@@ -452,11 +459,25 @@ async function runDeletePods(
   return finish(ExitCode.Ok);
 }
 
-function podPath(ctx: Ctx, name: string): string {
-  return ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name });
+/**
+ * Deletes one outdated pod of an OnDelete set through the mutation pipeline: the uid and
+ * resourceVersion it was judged on; on a conflict it is read again and re-judged (core
+ * podDeletion): replaced, gone or already on the update revision, it is left alone.
+ */
+async function deletePod(ctx: Ctx, pods: Pod[], p: { name: string; uid?: string | undefined }, updateRevision: string | undefined, mode: 'none' | 'server'): Promise<{ done: true } | { done: false; reason: string }> {
+  const o = await writeOne<Pod | undefined, DeletePreconditions, unknown>(
+    {
+      read: async () => (await ctx.client.list<Pod>(podsPath(ctx), { fieldSelector: `metadata.name=${p.name}` })).items.find((x) => x.metadata.name === p.name),
+      plan: (now) => podDeletion(p, now, (rev) => rev !== updateRevision),
+      send: (preconditions, m) => ctx.client.delete(podPath(ctx, p.name), { preconditions, dryRun: m }),
+      goneIsNone: `${p.name} is already gone`,
+    },
+    mode,
+    pods.find((x) => x.metadata.name === p.name),
+  );
+  return o.result === 'none' ? { done: false, reason: o.reason } : { done: true };
 }
 
-/** Only the pod that was planned on is deleted: its uid and the resourceVersion that was read. */
-function podPreconditions(p: { uid?: string | undefined; resourceVersion?: string | undefined }): { uid?: string; resourceVersion?: string } {
-  return { ...(p.uid ? { uid: p.uid } : {}), ...(p.resourceVersion ? { resourceVersion: p.resourceVersion } : {}) };
+function podPath(ctx: Ctx, name: string): string {
+  return ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name });
 }
