@@ -134,12 +134,8 @@ export function isAbort(e: unknown, deps: Deps): boolean {
   return deps.signal.aborted || (e as { name?: string })?.name === 'AbortError';
 }
 
-export type WaitOutcome =
-  | { kind: 'done'; sts: StatefulSet; pods: Pod[]; waitedMs: number }
-  /** Someone else changed the set during the wait (`drift` says what); `sts` is the set as it is now. */
-  | { kind: 'changed'; sts: StatefulSet; pods: Pod[]; drift: string[]; waitedMs: number }
-  | { kind: 'timeout'; sts: StatefulSet; pods: Pod[]; waitingOn: WaitProgress['waitingOn']; waitedMs: number }
-  | { kind: 'interrupted'; waitingOn: WaitProgress['waitingOn']; waitedMs: number };
+export type { WaitOutcome } from '../core/rollout-run.js';
+import type { WaitOutcome } from '../core/rollout-run.js';
 
 /**
  * Waits, by list+watch (no polling), until every pod in `target.ordinals` runs the update
