@@ -32,12 +32,10 @@ import {
 import {
   makeAction,
   refOf,
-  renderAction,
-  renderClaimTable,
-  renderDetails,
-  renderNothingStuck,
-  renderPlanned,
-  renderVolumeTable,
+  renderChanges,
+  renderDiagnosis,
+  renderFinalizeNames,
+  renderResults,
   toOutput,
   type ActionOutput,
   type FinalizeOutput,
@@ -331,32 +329,13 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
   const c = deps.color;
   const structured = isStructured(args.output);
 
-  // The diagnosis.
-  let head = '';
-  const noPvs = 'The PersistentVolumes could not be read: stuck volumes were not looked for.\n';
-  if (all.length === 0 && inputs.pvsUnread) head += noPvs + (claims ? 'No PersistentVolumeClaim that could be read is stuck Terminating.\n' : '');
-  else if (all.length === 0) head += renderNothingStuck(args.allTypes, claims);
-  else {
-    if (volumes.length) head += renderVolumeTable(volumes, c);
-    else head += inputs.pvsUnread ? noPvs : renderNothingStuck(args.allTypes, false);
-    if (claimDiags.length) head += `\n${renderClaimTable(claimDiags, c)}`;
-    else if (claims) head += '\nNo PersistentVolumeClaim in scope is stuck Terminating.\n';
-    for (const d of all) head += `\n${renderDetails(d, c)}`;
-  }
-
   const named = new Set([...targets.pvs.map((n) => `persistentvolume/${n}`), ...targets.claims.map((n) => `persistentvolumeclaim/${scope.claimNamespace}/${n}`)]);
   const plan = acting ? planFinalize(all, { named, allSafe: args.allSafe, force: args.force }) : [];
   const toFinalize = plan.filter((p) => p.decision === 'finalize');
   const actions: ActionOutput[] = plan.filter((p) => p.decision === 'refuse').map((p) => makeAction(p.diagnosis, 'refused', p.why));
 
-  if (acting) {
-    if (toFinalize.length) {
-      head += `\n${c.bold(dryRun === 'none' ? 'Changes:' : `Changes (dry run, ${dryRun}):`)}\n`;
-      for (const p of toFinalize) head += renderPlanned(p.diagnosis, p.diagnosis.risks, c);
-    } else if (plan.length === 0) {
-      head += args.allSafe ? '\nNothing is safe to finalize with --all-safe.\n' : '\nNothing to finalize.\n';
-    }
-  }
+  let head = renderDiagnosis({ volumes, claims: claimDiags, pvsUnread: Boolean(inputs.pvsUnread), withClaims: claims, allTypes: args.allTypes }, c);
+  if (acting) head += renderChanges(toFinalize.map((p) => p.diagnosis), { dryRun, allSafe: args.allSafe, planned: plan.length }, c);
 
   // Every verb the change needs, asked before the first patch: a missing one stops it whole.
   if (toFinalize.length && dryRun !== 'client') {
@@ -422,24 +401,8 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
     };
     return { output: renderStructured(out, args.output as 'json' | 'yaml'), exitCode };
   }
-  if (args.output === 'name') {
-    // kubectl's -o name: kind/name (a claim's namespace is the -n in effect).
-    const name = (o: { kind: Diagnosis['kind']; name: string }) => `${o.kind === 'PersistentVolume' ? 'persistentvolume' : 'persistentvolumeclaim'}/${o.name}`;
-    const names = acting ? actions.filter((a) => a.result === 'finalized' || a.result === 'would-finalize').map(name) : all.map(name);
-    return { output: names.map((n) => `${n}\n`).join(''), exitCode };
-  }
-  let tail = '';
-  if (actions.length) {
-    tail += `\n${c.bold('Results:')}\n`;
-    for (const a of actions) tail += renderAction(a, c);
-  }
-  if (remaining > 0) tail += `\n${remaining} object${remaining > 1 ? 's' : ''} still stuck Terminating.\n`;
-  if (!complete) {
-    const unknown = all.filter((d) => d.verdict === 'unknown').length;
-    const parts = [...read.gaps, ...(unknown ? [`${unknown} object${unknown > 1 ? 's have' : ' has'} an unknown verdict`] : [])];
-    if (!parts.length) parts.push('some details could not be checked');
-    tail += `\nPARTIAL: ${parts.join('; ')} (forbidden; see the warnings). This is not a clean bill of health.\n`;
-  }
+  if (args.output === 'name') return { output: renderFinalizeNames(acting ? actions.filter((a) => a.result === 'finalized' || a.result === 'would-finalize') : all), exitCode };
+  const tail = renderResults(actions, { remaining, complete, gaps: read.gaps, unknown: all.filter((d) => d.verdict === 'unknown').length }, c);
   return { output: streamed ? tail : head + tail, exitCode };
 }
 
