@@ -139,6 +139,11 @@ async function fetchAll(kube: Kube, namespace: string | undefined): Promise<Fetc
     ),
   ]);
   const gaps: string[] = [];
+  // Nothing at all in the namespace: a typo in -n must not read as "no orphans" (asked only then).
+  if (namespace !== undefined && !claims.items.length && !statefulSets?.items.length && !pods?.items.length && (await kube.client.namespaceMissing(namespace))) {
+    warnings.lines.push(`nothing was checked: ${kube.client.missingNamespaceText(namespace)}`);
+    gaps.push(`namespace ${namespace} does not exist`);
+  }
   if (!statefulSets) gaps.push('StatefulSets could not be read');
   if (!pods) gaps.push(PODS_GAP);
   if (!volumes) gaps.push('PersistentVolumes could not be read');

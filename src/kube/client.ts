@@ -228,15 +228,26 @@ export class KubeClient {
       // or the context's default namespace). Asked only on this error path; a tenant that may not
       // read namespaces simply gets no such hint.
       const ns = describePath(path).namespace;
-      if (ns && names.length === 0) {
-        try {
-          await this.get(`/api/v1/namespaces/${encodeURIComponent(ns)}`);
-        } catch (nsErr) {
-          if (nsErr instanceof KubeApiError && nsErr.status === 404) err.hints.unshift(`Namespace "${ns}" does not exist in context "${this.context}": check -n (kubectl get namespaces).`);
-        }
-      }
+      if (ns && names.length === 0 && (await this.namespaceMissing(ns))) err.hints.unshift(this.missingNamespaceText(ns));
       throw err;
     }
+  }
+
+  /**
+   * Whether namespace `ns` certainly does not exist (its GET answered 404). False when it exists
+   * or cannot be told (a tenant that may not read namespaces gets 403): never a guess.
+   */
+  async namespaceMissing(ns: string): Promise<boolean> {
+    try {
+      await this.get(`/api/v1/namespaces/${encodeURIComponent(ns)}`);
+      return false;
+    } catch (e) {
+      return e instanceof KubeApiError && e.status === 404;
+    }
+  }
+
+  missingNamespaceText(ns: string): string {
+    return `Namespace "${ns}" does not exist in context "${this.context}": check -n (kubectl get namespaces).`;
   }
 
   /**
