@@ -144,6 +144,12 @@ async function readCluster(kube: Kube, scope: Scope): Promise<Read> {
   if (scope.claims && scope.claimNamespace !== undefined && pvcs.readIn && !pvcs.readIn.includes(scope.claimNamespace)) {
     gaps.push(`the claims in namespace ${scope.claimNamespace} could not be read`);
   }
+  // --claims -n TYPO: no claim and no pod there, and the namespace is not there either (404 only).
+  const ns = scope.claimNamespace;
+  if (scope.claims && ns !== undefined && !pvcs.items.some((c) => c.metadata.namespace === ns) && !pods.items.some((p) => p.metadata.namespace === ns) && (await kube.client.namespaceMissing(ns))) {
+    warnings.lines.push(`claims not checked: ${kube.client.missingNamespaceText(ns)}`);
+    gaps.push(`namespace ${ns} does not exist`);
+  }
 
   const stuckClaims = pvcs.items.some((c) => c.metadata.deletionTimestamp);
   let nodes: Node[] = [];

@@ -271,7 +271,7 @@ export function renderResults(actions: ActionOutput[], o: { remaining: number; c
   if (!o.complete) {
     const parts = [...o.gaps, ...(o.unknown ? [`${o.unknown} object${o.unknown > 1 ? 's have' : ' has'} an unknown verdict`] : [])];
     if (!parts.length) parts.push('some details could not be checked');
-    out += `\nPARTIAL: ${parts.join('; ')} (forbidden; see the warnings). This is not a clean bill of health.\n`;
+    out += `\nPARTIAL: ${parts.join('; ')} (see the warnings). This is not a clean bill of health.\n`;
   }
   return out;
 }

@@ -189,6 +189,15 @@ describe.skipIf(clusterKind !== 'kwok')('kubectl sts finalize-localpv (seed 004 
     expect(out.persistentVolumeClaims![0]!.finalizers[0]).toMatchObject({ name: 'kubernetes.io/pvc-protection', now: `pod ${ns}/app-1 uses it` });
   });
 
+  it('--claims -n with a namespace that does not exist: the claims are reported not checked, naming it', async () => {
+    const { out, exitCode } = await json(['--claims', '-n', `${ns}-typo`, '-l', sel]);
+    // The stuck PV (cluster-scoped) is still found: problems found outrank "could not check" (1, not 4).
+    expect(exitCode).toBe(1);
+    expect(out.persistentVolumes.map((v) => v.name)).toEqual([pv1]);
+    expect(out.complete).toBe(false);
+    expect(out.warnings.join('\n')).toContain(`Namespace "${ns}-typo" does not exist`);
+  });
+
   it('once the pod is gone the controllers clear the claim and the PV by themselves', async () => {
     await kubectl(['-n', ns, 'delete', 'pod', 'app-1', '--wait=false']);
     // Observed: pvc-protection drops the claim, the PV controller marks the PV Released and

@@ -156,6 +156,8 @@ function orphansKube(world: ReturnType<typeof orphanWorld>, deny: (method: strin
     requestCount: 0,
     server: 'https://k',
     context: 'tenant',
+    // A tenant may not read namespaces: whether one is missing cannot be told.
+    namespaceMissing: async () => false,
     async list(path: string) {
       calls.push(`list ${path}`);
       if (deny('GET', path)) throw forbidden('GET', path);
@@ -379,6 +381,8 @@ function finalizeKube(state: FinalizeInputs, deny: (path: string) => boolean, o:
     requestCount: 0,
     server: 'https://k',
     context: 'tenant',
+    // A tenant may not read namespaces: whether one is missing cannot be told.
+    namespaceMissing: async () => false,
     list: async (path: string) => {
       lists.push(path);
       if (deny(path)) throw forbidden('GET', path);
