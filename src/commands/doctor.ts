@@ -1,0 +1,128 @@
+/**
+ * `kubectl sts doctor [NAME]`: is this StatefulSet (or every set in scope) healthy, and if not,
+ * what to do. One report of findings, each with severity, evidence and the fix command, from
+ * the checks the other commands make: rollout, availability (placement, disruption budgets),
+ * storage (orphaned and Pending claims, stuck volumes, retention), network identity (static DNS
+ * checks) and, for MongoDB sets, the replica set (mongo-status, which execs in a pod).
+ *
+ * Cost: one paginated LIST per resource type for the whole scope (doctor-read.ts), whatever the
+ * number of sets; the only execs are the MongoDB probes (sets that run mongod, or --mongo).
+ */
+import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
+import { durationFlag } from './flags.js';
+import type { Deps } from '../deps.js';
+import type { Kube } from '../kube/index.js';
+import { checkExitCode } from '../errors.js';
+import { diagnoseSets, mongoFindings, runsMongo, setKey, summarize, type DoctorFinding } from '../core/doctor.js';
+import { renderStructured } from '../render/output.js';
+import { renderDoctor, type DoctorOutput } from '../render/doctor.js';
+import { readScope } from './doctor-read.js';
+import { refreshLoop } from './refresh.js';
+
+export interface DoctorArgs {
+  name?: string | undefined;
+  stuckAfter: string;
+  mongo: boolean;
+  watch: boolean;
+  interval: string;
+}
+
+interface Options {
+  namespace: string | undefined;
+  stuckAfterMs: number;
+}
+
+/** The MongoDB findings of the sets that run mongod (or every set with --mongo): one probe each, asked in a Ready pod. */
+async function mongoExtra(kube: Kube, data: Awaited<ReturnType<typeof readScope>>, args: DoctorArgs): Promise<Map<string, { findings: DoctorFinding[]; unchecked: string[] }>> {
+  const out = new Map<string, { findings: DoctorFinding[]; unchecked: string[] }>();
+  const sets = data.statefulSets.filter((s) => args.mongo || runsMongo(s));
+  if (!sets.length) return out;
+  if (!data.pods) {
+    for (const s of sets) out.set(setKey(s), { findings: [], unchecked: ['data store: MongoDB not asked (the pods could not be read)'] });
+    return out;
+  }
+  const { askSet } = await import('./mongo-status.js');
+  const { mapBounded } = await import('../kube/index.js');
+  await mapBounded(sets, 4, async (s) => {
+    const ns = s.metadata.namespace ?? '';
+    const report = await askSet({ kube, ns, maxLagMs: 10_000, timeoutMs: 30_000, probe: { authDb: 'admin', tls: false } }, s, data.pods!, { each: false });
+    out.set(setKey(s), mongoFindings(s, report));
+  });
+  return out;
+}
+
+async function evaluate(kube: Kube, deps: Deps, args: DoctorArgs & GlobalArgs, o: Options): Promise<{ out: DoctorOutput; exitCode: number; lines: string[] }> {
+  const data = await readScope(kube, o.namespace, args.name);
+  const extra = await mongoExtra(kube, data, args);
+  const sets = diagnoseSets({ ...data, now: deps.now(), stuckAfterMs: o.stuckAfterMs, extra });
+  const complete = data.warnings.lines.length === 0 && sets.every((s) => s.unchecked.length === 0);
+  const out: DoctorOutput = {
+    kind: 'DoctorReport',
+    apiVersion: 'kubectl-sts/v1',
+    namespace: o.namespace ?? null,
+    statefulSet: args.name ?? null,
+    complete,
+    warnings: [...data.warnings.lines, ...data.notes.lines],
+    summary: summarize(sets),
+    statefulSets: sets,
+  };
+  const problems = out.summary.errors + out.summary.warnings > 0;
+  if (args.verbose >= 1) deps.log(`doctor: ${kube.client.requestCount} API requests for ${sets.length} StatefulSets`);
+  return { out, exitCode: checkExitCode(problems, !complete), lines: out.warnings };
+}
+
+function format(out: DoctorOutput, args: DoctorArgs & GlobalArgs, deps: Deps): string {
+  if (args.output === 'json' || args.output === 'yaml') return renderStructured(out, args.output);
+  if (args.output === 'name') return out.statefulSets.map((s) => `statefulset.apps/${s.name}\n`).join('');
+  return renderDoctor(out, { wide: args.output === 'wide', color: deps.color });
+}
+
+export const doctorCommand = defineCommand<DoctorArgs>({
+  command: 'doctor [name]',
+  describe: 'Is this StatefulSet healthy, and if not, what to do: findings with evidence and the fix, for one set or every set in scope',
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', describe: 'StatefulSet to check (default: every StatefulSet in the namespace, or everywhere with -A)' })
+      .option('stuck-after', { type: 'string', default: '5m', describe: 'Report a pod not Ready for no known reason after this long (image pull errors, crash loops, unschedulable pods are reported at once)' })
+      .option('mongo', { type: 'boolean', default: false, describe: 'Ask the replica set of every set checked, as mongo-status does (default: only sets that run mongod)' })
+      .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Re-evaluate every --interval until interrupted' })
+      .option('interval', { type: 'string', default: '5s', describe: 'Refresh interval for --watch' })
+      .example('kubectl sts doctor web', 'Findings for StatefulSet web, each with its evidence and fix')
+      .example('kubectl sts doctor -A', 'Every StatefulSet in the cluster')
+      .example('kubectl sts doctor -n shop -o json', 'The same as JSON (DoctorReport)')
+      .example('kubectl sts doctor web -w', 'Re-evaluate every 5s while you fix things') as never,
+  run: async (args, deps): Promise<CommandResult> => {
+    const stuckAfterMs = durationFlag('stuck-after', args.stuckAfter);
+    const intervalMs = durationFlag('interval', args.interval);
+    const kube = await deps.kube();
+    const namespace = args.allNamespaces && !args.name ? undefined : (args.namespace ?? kube.namespace);
+    const o: Options = { namespace, stuckAfterMs };
+    if (!args.watch) {
+      const spinner = await deps.spinner();
+      spinner.start(`checking ${args.name ? `statefulset ${args.name}` : 'StatefulSets'}`);
+      let r: Awaited<ReturnType<typeof evaluate>>;
+      try {
+        r = await evaluate(kube, deps, args, o);
+      } finally {
+        spinner.stop();
+      }
+      for (const l of r.lines) deps.log(`warning: ${l}`);
+      return { output: format(r.out, args, deps), exitCode: r.exitCode };
+    }
+    let lastWarnings = '';
+    const exitCode = await refreshLoop(deps, {
+      intervalMs,
+      structured: args.output === 'json' || args.output === 'yaml',
+      header: (stamp) => `Every ${args.interval}: kubectl sts doctor${args.name ? ` ${args.name}` : ''}${namespace === undefined ? ' -A' : ` -n ${namespace}`}   ${stamp}`,
+      round: async () => {
+        const r = await evaluate(kube, deps, args, o);
+        // The same warnings every round are said once.
+        const w = r.lines.join('\n');
+        if (w !== lastWarnings) for (const l of r.lines) deps.log(`warning: ${l}`);
+        lastWarnings = w;
+        return { body: format(r.out, args, deps), exitCode: r.exitCode };
+      },
+    });
+    return { output: '', exitCode };
+  },
+});
