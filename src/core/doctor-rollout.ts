@@ -48,10 +48,13 @@ export function eventLines(events: KubeEvent[] | undefined, kind: string, obj: {
     if (io.uid && obj.metadata.uid) return io.uid === obj.metadata.uid;
     return io.name === obj.metadata.name && (io.namespace ?? '') === (obj.metadata.namespace ?? '');
   });
-  return mine
-    .sort((a, b) => when(b) - when(a))
-    .slice(0, max)
-    .map((e) => `event ${e.type ?? 'Normal'} ${e.reason ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}: ${(e.message ?? '').trim()}`);
+  // The same reason and message from several Event objects (one per reporter or series) is one line.
+  const lines = new Map<string, number>();
+  for (const e of mine.sort((a, b) => when(b) - when(a))) {
+    const text = `${e.type ?? 'Normal'} ${e.reason ?? ''}: ${(e.message ?? '').trim()}`;
+    lines.set(text, (lines.get(text) ?? 0) + (e.count ?? 1));
+  }
+  return [...lines.entries()].slice(0, max).map(([text, n]) => `event ${text.replace(/:/, n > 1 ? ` (x${n}):` : ':')}`);
 }
 
 /**

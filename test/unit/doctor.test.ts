@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diagnoseSets, mongoFindings, needsEvents, runsMongo, summarize, type DoctorInput } from '../../src/core/doctor.js';
-import { budgetAllows, podTrouble } from '../../src/core/doctor-rollout.js';
+import { budgetAllows, eventLines, podTrouble } from '../../src/core/doctor-rollout.js';
 import { explainPendingClaim, quantityValue, volumeAdmitsNode } from '../../src/core/doctor-storage.js';
 import type { MongoReport } from '../../src/core/mongo.js';
 import type { KubeEvent, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget, StatefulSet, StorageClass } from '../../src/core/types.js';
@@ -384,6 +384,15 @@ describe('podTrouble', () => {
   it('a Ready or terminating pod has no trouble', () => {
     expect(podTrouble(pod(0), undefined, NOW, 0)).toBeUndefined();
     expect(podTrouble(pod(0, (p) => ((p.metadata.deletionTimestamp = AGO(1)), (p.status!.conditions![0]!.status = 'False'))), undefined, NOW, 0)).toBeUndefined();
+  });
+});
+
+describe('eventLines', () => {
+  const ev = (name: string, reason: string, message: string, at: number, count?: number): KubeEvent =>
+    ({ metadata: { name, namespace: NS }, involvedObject: { kind: 'Pod', name: 'web-0', namespace: NS, uid: 'uid-web-0' }, type: 'Warning', reason, message, lastTimestamp: AGO(at), ...(count ? { count } : {}) }) as KubeEvent;
+  it('newest first; the same reason and message from several Event objects is one line with the total count', () => {
+    const lines = eventLines([ev('a', 'FailedScheduling', 'no node', 30), ev('b', 'FailedScheduling', 'no node', 10, 2), ev('c', 'BackOff', 'again', 5), ev('other', 'X', 'y', 1)].map((e, i) => (i === 3 ? { ...e, involvedObject: { kind: 'Pod', name: 'web-1', uid: 'uid-web-1' } } : e)), 'Pod', pod(0));
+    expect(lines).toEqual(['event Warning BackOff: again', 'event Warning FailedScheduling (x3): no node']);
   });
 });
 
