@@ -6,14 +6,17 @@
  * checks) and, for MongoDB sets, the replica set (mongo-status, which execs in a pod).
  *
  * Cost: one paginated LIST per resource type for the whole scope (doctor-read.ts), whatever the
- * number of sets; the only execs are the MongoDB probes (sets that run mongod, or --mongo).
+ * number of sets; the only execs are the MongoDB probes (sets that run mongod, or --mongo) and,
+ * with --live, dns-check's lookups from inside the pods.
  */
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
 import { durationFlag } from './flags.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
 import { checkExitCode } from '../errors.js';
-import { diagnoseSets, mongoFindings, runsMongo, setKey, summarize, type DoctorFinding } from '../core/doctor.js';
+import { diagnoseSets, liveDnsFindings, mongoFindings, runsMongo, setKey, summarize, type DoctorFinding } from '../core/doctor.js';
+import { podsOfSet } from '../core/pods.js';
+import { mapSelectorMatches } from '../core/labels.js';
 import { renderStructured } from '../render/output.js';
 import { renderDoctor, type DoctorOutput } from '../render/doctor.js';
 import { readScope } from './doctor-read.js';
@@ -23,6 +26,7 @@ export interface DoctorArgs {
   name?: string | undefined;
   stuckAfter: string;
   mongo: boolean;
+  live: boolean;
   watch: boolean;
   interval: string;
 }
@@ -33,8 +37,8 @@ interface Options {
 }
 
 /** The MongoDB findings of the sets that run mongod (or every set with --mongo): one probe each, asked in a Ready pod. */
-async function mongoExtra(kube: Kube, data: Awaited<ReturnType<typeof readScope>>, args: DoctorArgs): Promise<Map<string, { findings: DoctorFinding[]; unchecked: string[] }>> {
-  const out = new Map<string, { findings: DoctorFinding[]; unchecked: string[] }>();
+async function mongoExtra(kube: Kube, data: Awaited<ReturnType<typeof readScope>>, args: DoctorArgs): Promise<Extra> {
+  const out: Extra = new Map();
   const sets = data.statefulSets.filter((s) => args.mongo || runsMongo(s));
   if (!sets.length) return out;
   if (!data.pods) {
@@ -51,9 +55,45 @@ async function mongoExtra(kube: Kube, data: Awaited<ReturnType<typeof readScope>
   return out;
 }
 
+type Extra = Map<string, { findings: DoctorFinding[]; unchecked: string[] }>;
+
+function addExtra(into: Extra, key: string, more: { findings: DoctorFinding[]; unchecked: string[] }): void {
+  const have = into.get(key) ?? { findings: [], unchecked: [] };
+  into.set(key, { findings: [...have.findings, ...more.findings], unchecked: [...have.unchecked, ...more.unchecked] });
+}
+
+/** --live: dns-check's lookups from inside each set's pods (execs), from the objects already listed. */
+async function liveExtra(kube: Kube, deps: Deps, data: Awaited<ReturnType<typeof readScope>>, into: Extra): Promise<void> {
+  const { liveChecks } = await import('./dns-check.js');
+  const { silentSpinner } = await import('../render/spinner.js');
+  for (const sts of data.statefulSets) {
+    const ns = sts.metadata.namespace ?? '';
+    if (!sts.spec.serviceName || !data.services) continue; // the static checks already say why
+    if (!data.pods) {
+      addExtra(into, setKey(sts), { findings: [], unchecked: ['network identity: live DNS checks not run (the pods could not be read)'] });
+      continue;
+    }
+    const service = data.services.find((s) => (s.metadata.namespace ?? '') === ns && s.metadata.name === sts.spec.serviceName);
+    const selectedPods = service?.spec.selector && Object.keys(service.spec.selector).length ? data.pods.filter((p) => (p.metadata.namespace ?? '') === ns && mapSelectorMatches(service.spec.selector, p.metadata.labels)) : [];
+    const live = await liveChecks(kube, deps, silentSpinner, {
+      sts,
+      service,
+      pods: podsOfSet(sts, data.pods),
+      selectedPods,
+      ns,
+      args: { concurrency: 8, execTimeout: '20s' },
+      mode: { kind: 'default' },
+      timeoutMs: 20_000,
+      debugDryRun: 'none',
+    });
+    addExtra(into, setKey(sts), liveDnsFindings(sts, live.rows));
+  }
+}
+
 async function evaluate(kube: Kube, deps: Deps, args: DoctorArgs & GlobalArgs, o: Options): Promise<{ out: DoctorOutput; exitCode: number; lines: string[] }> {
   const data = await readScope(kube, o.namespace, args.name);
   const extra = await mongoExtra(kube, data, args);
+  if (args.live) await liveExtra(kube, deps, data, extra);
   const sets = diagnoseSets({ ...data, now: deps.now(), stuckAfterMs: o.stuckAfterMs, extra });
   const complete = data.warnings.lines.length === 0 && sets.every((s) => s.unchecked.length === 0);
   const out: DoctorOutput = {
@@ -85,6 +125,7 @@ export const doctorCommand = defineCommand<DoctorArgs>({
       .positional('name', { type: 'string', describe: 'StatefulSet to check (default: every StatefulSet in the namespace, or everywhere with -A)' })
       .option('stuck-after', { type: 'string', default: '5m', describe: 'Report a pod not Ready for no known reason after this long (image pull errors, crash loops, unschedulable pods are reported at once)' })
       .option('mongo', { type: 'boolean', default: false, describe: 'Ask the replica set of every set checked, as mongo-status does (default: only sets that run mongod)' })
+      .option('live', { type: 'boolean', default: false, describe: 'Also resolve every pod\'s stable DNS name from inside the pods, as dns-check does (execs)' })
       .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Re-evaluate every --interval until interrupted' })
       .option('interval', { type: 'string', default: '5s', describe: 'Refresh interval for --watch' })
       .example('kubectl sts doctor web', 'Findings for StatefulSet web, each with its evidence and fix')

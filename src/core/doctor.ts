@@ -27,7 +27,7 @@ import { availabilityFindings, eventLines, rolloutFindings } from './doctor-roll
 import { explainPendingClaim } from './doctor-storage.js';
 import { cmp, detectOrphans, parseClaimName, type OrphanFinding } from './orphans.js';
 import { diagnoseVolume } from './finalize.js';
-import { staticChecks } from './dns.js';
+import { staticChecks, type DnsCheck } from './dns.js';
 import { claimUsers, isPodReady, ordinalRange, podsOfSet } from './pods.js';
 import { mapSelectorMatches } from './labels.js';
 import type { MongoReport } from './mongo.js';
@@ -299,5 +299,39 @@ export function mongoFindings(sts: StatefulSet, report: MongoReport): { findings
     }),
   );
   const unchecked = report.complete ? [] : report.notAsked.map((n) => `data store: MongoDB ${n.pod ? `pod ${n.pod}` : 'replica set'} not asked: ${n.reason} (${n.fix})`);
+  return { findings, unchecked };
+}
+
+/**
+ * dns-check's live rows (lookups from inside the pods) as doctor findings, one per check and
+ * verdict with every failed lookup as evidence; lookups that could not run are not checked.
+ */
+export function liveDnsFindings(sts: StatefulSet, rows: DnsCheck[]): { findings: DoctorFinding[]; unchecked: string[] } {
+  const ns = sts.metadata.namespace ?? '';
+  const groups = new Map<string, DnsCheck[]>();
+  const notRun = new Map<string, number>();
+  for (const r of rows) {
+    if (r.status === 'ok') continue;
+    if (r.status === 'not-run') {
+      const label = r.causeLabel ?? r.reason;
+      notRun.set(label, (notRun.get(label) ?? 0) + 1);
+      continue;
+    }
+    const k = `${r.check} ${r.status}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const findings = [...groups.values()].map((list): DoctorFinding => {
+    const first = list[0]!;
+    return {
+      category: 'network',
+      check: `dns-live-${first.check}`,
+      severity: first.status === 'fail' ? 'error' : 'warning',
+      subject: list.length === 1 ? first.subject : `StatefulSet/${sts.metadata.name}`,
+      message: list.length === 1 ? first.reason : `${list.length} lookups from inside the pods: ${first.reason}${list.length > 1 ? ' (and the like)' : ''}`,
+      evidence: list.map((r) => `${r.subject}: ${r.reason}`),
+      fix: first.fix ?? `kubectl sts dns-check ${sts.metadata.name} -n ${ns}`,
+    };
+  });
+  const unchecked = [...notRun.entries()].map(([label, n]) => `network identity: ${n} live DNS check${n === 1 ? '' : 's'} not run: ${label}`);
   return { findings, unchecked };
 }

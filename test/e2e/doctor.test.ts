@@ -10,7 +10,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { dump } from 'js-yaml';
-import { apply, createBoundPVs, createNamespace, kubectl, kubeconfig, plugin, pluginBinary, waitFor, clusterKind } from './harness.js';
+import path from 'node:path';
+import { apply, createBoundPVs, createNamespace, fixture, kubectl, kubeconfig, plugin, pluginBinary, root, waitFor, clusterKind } from './harness.js';
 import type { DoctorOutput } from '../../src/render/doctor.js';
 
 let ns = '';
@@ -142,5 +143,38 @@ describe.skipIf(clusterKind !== 'kwok')('doctor (real control plane)', () => {
     }
     const r = await child;
     expect(r.exitCode).toBe(130);
+  });
+  it('--live adds the lookups from inside the pods: a Service selector that misses the pods fails them', async () => {
+    const ok = await doctor(['fine', '-n', ns, '--live']);
+    expect(ok.exitCode, JSON.stringify(ok.out.statefulSets[0]?.findings)).toBe(0);
+    await kubectl(['-n', ns, 'patch', 'svc', 'onenode', '--type=merge', '-p', '{"spec":{"selector":{"app":"onenode","tier":"none"}}}']);
+    const { out, exitCode } = await doctor(['onenode', '-n', ns, '--live']);
+    expect(exitCode).toBe(1);
+    const live = findingsOf(out, 'onenode').find((f) => f.check === 'dns-live-lookup-pod')!;
+    expect(live).toMatchObject({ category: 'network', severity: 'error' });
+    expect(live.evidence.join('\n')).toMatch(/onenode-0 -> onenode-\d\.onenode\..*does not resolve/);
+    expect(findingsOf(out, 'onenode').some((f) => f.check === 'dns-service-selector')).toBe(true);
+  });
+
+  it('a MongoDB set is detected from its image and its replica set asked (mongo-status findings)', async () => {
+    await apply(fixture('mongo.yaml'), ns);
+    await kubectl(['-n', ns, 'rollout', 'status', 'sts/mongo', '--timeout=120s']);
+    // mongo-0's shell answers with a recorded rs.status() of a replica set with no primary.
+    const marker = `doctor-${Date.now()}`;
+    const envs = [
+      { name: 'KSTS_POD_NAMESPACE', value: ns },
+      { name: 'KSTS_EXEC_REV', value: marker },
+      { name: 'KSTS_MONGO_FIXTURE', value: path.join(root, 'test/fixtures/mongo/e2e/no-primary.json') },
+    ];
+    await apply(dump({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Exec', metadata: { name: 'mongo-0' }, spec: { execs: [{ local: { workDir: '/tmp', envs } }] } }), ns);
+    await waitFor(async () => (await kubectl(['-n', ns, 'exec', 'mongo-0', '-c', 'mongo', '--', 'printenv', 'KSTS_EXEC_REV'], { allowFail: true })).stdout.trim() === marker, 30_000, 'KWOK to use the Exec');
+    const { out, exitCode } = await doctor(['mongo', '-n', ns]);
+    expect(exitCode).toBe(1);
+    const f = findingsOf(out, 'mongo').find((x) => x.check === 'mongo-no-primary')!;
+    expect(f, JSON.stringify(findingsOf(out, 'mongo'))).toMatchObject({ category: 'datastore', severity: 'error', subject: 'StatefulSet/mongo' });
+    expect(f.message).toMatch(/replica set rs0 has no PRIMARY as seen from pod mongo-0/);
+    expect(f.evidence[0]).toMatch(/replica set rs0, as seen by mongo-0/);
+    // A set that does not run mongod is not asked.
+    expect(findingsOf(out, 'fine').some((x) => x.category === 'datastore')).toBe(false);
   });
 });

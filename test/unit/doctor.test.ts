@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseSets, mongoFindings, needsEvents, runsMongo, summarize, type DoctorInput } from '../../src/core/doctor.js';
+import { diagnoseSets, liveDnsFindings, mongoFindings, needsEvents, runsMongo, summarize, type DoctorInput } from '../../src/core/doctor.js';
 import { budgetAllows, eventLines, podTrouble } from '../../src/core/doctor-rollout.js';
 import { explainPendingClaim, quantityValue, volumeAdmitsNode } from '../../src/core/doctor-storage.js';
 import type { MongoReport } from '../../src/core/mongo.js';
@@ -470,5 +470,21 @@ describe('data store and cost', () => {
     const c = healthy();
     c.claims![0]!.status = { phase: 'Pending' };
     expect(needsEvents(c)).toBe(true);
+  });
+});
+
+describe('liveDnsFindings', () => {
+  it('one finding per check and verdict, every lookup as evidence; lookups not run are not checked', () => {
+    const row = (subject: string, status: 'ok' | 'fail' | 'not-run', reason: string, causeLabel?: string) => ({ check: 'lookup-pod', status, subject, reason, fix: 'see the service-selector check above', ...(causeLabel ? { causeLabel } : {}) });
+    const r = liveDnsFindings(sts(), [
+      row('web-0 -> web-1.nginx', 'fail', 'does not resolve (NXDOMAIN)'),
+      row('web-0 -> web-2.nginx', 'fail', 'does not resolve (NXDOMAIN)'),
+      row('web-0 -> web-0.nginx', 'ok', 'resolves'),
+      row('web-1 -> web-0.nginx', 'not-run', 'not run: exec forbidden', 'exec forbidden (pods/exec create) in namespace shop'),
+    ]);
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]).toMatchObject({ category: 'network', check: 'dns-live-lookup-pod', severity: 'error', subject: 'StatefulSet/web', fix: 'see the service-selector check above' });
+    expect(r.findings[0]!.evidence).toEqual(['web-0 -> web-1.nginx: does not resolve (NXDOMAIN)', 'web-0 -> web-2.nginx: does not resolve (NXDOMAIN)']);
+    expect(r.unchecked).toEqual(['network identity: 1 live DNS check not run: exec forbidden (pods/exec create) in namespace shop']);
   });
 });
