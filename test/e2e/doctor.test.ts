@@ -12,7 +12,9 @@ import { execa } from 'execa';
 import { dump } from 'js-yaml';
 import path from 'node:path';
 import { apply, createBoundPVs, createNamespace, fixture, kubectl, kubeconfig, plugin, pluginBinary, root, waitFor, clusterKind } from './harness.js';
+import fs from 'node:fs';
 import type { DoctorOutput } from '../../src/render/doctor.js';
+import { createScopedIdentity, readmeRules } from './rbac.js';
 
 let ns = '';
 let cleanup: () => Promise<void> = async () => {};
@@ -176,5 +178,32 @@ describe.skipIf(clusterKind !== 'kwok')('doctor (real control plane)', () => {
     expect(f.evidence[0]).toMatch(/replica set rs0, as seen by mongo-0/);
     // A set that does not run mongod is not asked.
     expect(findingsOf(out, 'fine').some((x) => x.category === 'datastore')).toBe(false);
+  });
+  it("least privilege: README's namespace Role alone checks what it may read and exits 4 (never 0); with the ClusterRole, 0", async () => {
+    const rules = readmeRules(fs.readFileSync(path.join(root, 'README.md'), 'utf8'));
+    const role = rules.get('kubectl-sts-doctor-read')!.rules;
+    const cluster = rules.get('kubectl-sts-doctor-cluster-read')!.rules;
+    const tenant = await createScopedIdentity(ns, { name: 'doctor-tenant', rules: role });
+    const full = await createScopedIdentity(ns, { name: 'doctor-full', rules: role, clusterRules: cluster });
+    try {
+      const r = await plugin(['doctor', 'fine', '-n', ns, '-o', 'json'], { env: tenant.env });
+      expect(r.exitCode, r.stderr).toBe(4);
+      expect(r.stderr).toMatch(/^warning: volume checks skipped \(PersistentVolumes are cluster-scoped\).*forbidden/m);
+      expect(r.stderr).toMatch(/^warning: node checks skipped/m);
+      expect(r.stderr).toMatch(/^warning: StorageClass checks skipped/m);
+      const out = JSON.parse(r.stdout) as DoctorOutput;
+      expect(out.complete).toBe(false);
+      expect(out.statefulSets[0]).toMatchObject({ name: 'fine', healthy: false });
+      expect(out.statefulSets[0]!.unchecked).toContain('availability: the nodes could not be read (zones not checked)');
+      const table = await plugin(['doctor', 'fine', '-n', ns], { env: tenant.env });
+      expect(table.stdout).toMatch(/^fine\s+3\/3\s+not fully checked$/m);
+      expect(table.stdout).toMatch(/PARTIAL: .*not a clean bill of health/);
+      const ok = await plugin(['doctor', 'fine', '-n', ns], { env: full.env });
+      expect(ok.exitCode, `${ok.stdout}\n${ok.stderr}`).toBe(0);
+      expect(ok.stderr).toBe('');
+    } finally {
+      await tenant.cleanup();
+      await full.cleanup();
+    }
   });
 });
