@@ -107,4 +107,7 @@ recorded_mongo mongo-3
 say "after scaling mongo to 4 without rs.add()"
 run kubectl sts -n "$NS" mongo-status mongo
 
+say "doctor: every StatefulSet, with what this demo left behind and the command that fixes each"
+run kubectl sts doctor -A
+
 say "done. The cluster keeps running: KUBECONFIG=$KUBECONFIG kubectl get pods -n $NS; npm run cluster:down stops it."
