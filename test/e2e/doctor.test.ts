@@ -206,4 +206,18 @@ describe.skipIf(clusterKind !== 'kwok')('doctor (real control plane)', () => {
       await full.cleanup();
     }
   });
+  it('a rolling update stuck on a pod that cannot be scheduled: the forced rollback it proposes works', async () => {
+    await kubectl(['-n', ns, 'patch', 'sts', 'onenode', '--type=merge', '-p', '{"spec":{"template":{"spec":{"nodeSelector":{"kubernetes.io/hostname":"no-such-node"}}}}}']);
+    const reason = () => kubectl(['-n', ns, 'get', 'pod', 'onenode-2', '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].reason}'], { allowFail: true });
+    await waitFor(async () => (await reason()).stdout === 'Unschedulable', 60_000, 'onenode-2 recreated and Unschedulable');
+    const { out } = await doctor(['onenode', '-n', ns]);
+    const blocked = findingsOf(out, 'onenode').find((f) => f.check === 'rollout-blocked')!;
+    expect(blocked.message).toMatch(/the rolling update to \S+ is stuck: onenode-2 \(update revision\) never became Ready/);
+    expect(blocked.fix).toBe(`forced rollback: kubectl sts rollout undo onenode -n ${ns} --force (restores the previous template, then deletes onenode-2)`);
+    const undo = await plugin(['rollout', 'undo', 'onenode', '-n', ns, '--force', '--yes']);
+    expect(undo.exitCode, undo.stderr).toBe(0);
+    await kubectl(['-n', ns, 'rollout', 'status', 'sts/onenode', '--timeout=60s']);
+    const after = await doctor(['onenode', '-n', ns]);
+    expect(findingsOf(after.out, 'onenode').filter((f) => f.category === 'rollout')).toEqual([]);
+  });
 });
