@@ -534,6 +534,7 @@ export const dnsCheckCommand = defineCommand<DnsCheckArgs>({
   builder: (y) =>
     y
       .positional('name', { type: 'string', demandOption: true, describe: 'StatefulSet name' })
+      .option('all-contexts', { type: 'boolean', default: false, describe: 'With --static-only: run against every context of the kubeconfig at once (or name several: --context a,b,c)' })
       .option('from', { type: 'string', describe: 'Run every lookup from this pod (any running pod in the namespace)' })
       .option('all-pairs', { type: 'boolean', default: false, describe: 'Every Ready pod looks up every pod (default: itself and the next ordinal)' })
       .option('cluster-domain', { type: 'string', describe: "Cluster DNS zone (default: from the probe pod's /etc/resolv.conf search list)" })
@@ -552,5 +553,6 @@ export const dnsCheckCommand = defineCommand<DnsCheckArgs>({
       .example('$0 dns-check web --all-pairs -o json', 'Every Ready pod resolves every pod; JSON result')
       .example('$0 dns-check web --static-only', 'The Service, selector, ports and EndpointSlices only (needs no pods/exec permission)')
       .example('$0 dns-check web --debug-image busybox:1.36', 'Pods without a resolver tool look up from an ephemeral busybox container') as unknown as Argv<DnsCheckArgs>,
+  fleet: { refuse: (a) => (a.staticOnly ? undefined : 'dns-check needs --static-only (its lookups exec into one cluster\'s pods)') },
   run: runDnsCheck,
 });

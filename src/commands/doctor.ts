@@ -128,10 +128,13 @@ export const doctorCommand = defineCommand<DoctorArgs>({
       .option('live', { type: 'boolean', default: false, describe: 'Also resolve every pod\'s stable DNS name from inside the pods, as dns-check does (execs)' })
       .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Re-evaluate every --interval until interrupted' })
       .option('interval', { type: 'string', default: '5s', describe: 'Refresh interval for --watch' })
+      .option('all-contexts', { type: 'boolean', default: false, describe: 'Run against every context of the kubeconfig at once (or name several: --context a,b,c)' })
+      .example('kubectl sts doctor -A --context prod-eu,prod-us', 'Every StatefulSet of two clusters, one table with a CONTEXT column')
       .example('kubectl sts doctor web', 'Findings for StatefulSet web, each with its evidence and fix')
       .example('kubectl sts doctor -A', 'Every StatefulSet in the cluster')
       .example('kubectl sts doctor -n shop -o json', 'The same as JSON (DoctorReport)')
       .example('kubectl sts doctor web -w', 'Re-evaluate every 5s while you fix things') as never,
+  fleet: { refuse: (a) => (a.watch ? '-w cannot be used' : undefined) },
   run: async (args, deps): Promise<CommandResult> => {
     const stuckAfterMs = durationFlag('stuck-after', args.stuckAfter);
     const intervalMs = durationFlag('interval', args.interval);
