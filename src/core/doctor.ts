@@ -217,37 +217,64 @@ export function diagnoseSets(input: DoctorInput): SetReport[] {
     }
   }
   const usersOf = claimUsers(input.pods ?? []);
+  // Each set looks only at its namespace's objects: grouped once, so -A costs one pass per list, not one per set.
+  const pods = byNamespace(input.pods);
+  const claims = byNamespace(input.claims);
+  const pdbs = byNamespace(input.pdbs);
+  const services = byNamespace(input.services);
+  const slices = byNamespace(input.endpointSlices);
+  const events = byNamespace(input.events);
   const sets = [...input.statefulSets].sort((a, b) => cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name));
-  return sets.map((sts) => {
-    const unchecked: string[] = [];
-    const findings: DoctorFinding[] = [];
-    const pods = input.pods ? podsOfSet(sts, input.pods) : [];
-    if (input.pods) {
-      findings.push(...rolloutFindings({ sts, pods: input.pods, events: input.events, now: input.now, stuckAfterMs: input.stuckAfterMs }));
-    } else {
-      unchecked.push('rollout: the pods could not be read (stuck pods, rollout progress and placement not checked)');
-    }
-    if (input.pods) findings.push(...availabilityFindings({ sts, pods: input.pods, nodes: input.nodes, pdbs: input.pdbs }));
-    if (!input.pdbs && (sts.spec.replicas ?? 1) >= 2) unchecked.push('availability: the PodDisruptionBudgets could not be read');
-    if (!input.nodes && input.pods) unchecked.push('availability: the nodes could not be read (zones not checked)');
-    findings.push(...storageFindings(sts, { input, orphansBySet, usersOf }, unchecked));
-    findings.push(...networkFindings(sts, input, pods, unchecked));
-    const extra = input.extra?.get(setKey(sts));
-    if (extra) {
-      findings.push(...extra.findings);
-      unchecked.push(...extra.unchecked);
-    }
-    sortFindings(findings);
-    return {
-      namespace: sts.metadata.namespace ?? '',
-      name: sts.metadata.name,
-      replicas: sts.spec.replicas ?? 1,
-      ready: input.pods ? pods.filter(isPodReady).length : (sts.status?.readyReplicas ?? 0),
-      healthy: !findings.some(isProblem) && unchecked.length === 0,
-      findings,
-      unchecked,
-    };
+  return sets.map((all) => {
+    const ns = all.metadata.namespace ?? '';
+    const narrowed: DoctorInput = { ...input, pods: pods(ns), claims: claims(ns), pdbs: pdbs(ns), services: services(ns), endpointSlices: slices(ns), events: events(ns) };
+    return diagnoseOne(all, narrowed, { orphansBySet, usersOf });
   });
+}
+
+/** A list grouped by namespace: the lookup answers undefined when the list could not be read. */
+function byNamespace<T extends { metadata: { namespace?: string } }>(list: T[] | undefined): (ns: string) => T[] | undefined {
+  if (!list) return () => undefined;
+  const m = new Map<string, T[]>();
+  for (const o of list) {
+    const k = o.metadata.namespace ?? '';
+    const l = m.get(k);
+    if (l) l.push(o);
+    else m.set(k, [o]);
+  }
+  return (ns) => m.get(ns) ?? [];
+}
+
+function diagnoseOne(sts: StatefulSet, input: DoctorInput, shared: Pick<StorageContext, 'orphansBySet' | 'usersOf'>): SetReport {
+  const { orphansBySet, usersOf } = shared;
+  const unchecked: string[] = [];
+  const findings: DoctorFinding[] = [];
+  const pods = input.pods ? podsOfSet(sts, input.pods) : [];
+  if (input.pods) {
+    findings.push(...rolloutFindings({ sts, pods: input.pods, events: input.events, now: input.now, stuckAfterMs: input.stuckAfterMs }));
+  } else {
+    unchecked.push('rollout: the pods could not be read (stuck pods, rollout progress and placement not checked)');
+  }
+  if (input.pods) findings.push(...availabilityFindings({ sts, pods: input.pods, nodes: input.nodes, pdbs: input.pdbs }));
+  if (!input.pdbs && (sts.spec.replicas ?? 1) >= 2) unchecked.push('availability: the PodDisruptionBudgets could not be read');
+  if (!input.nodes && input.pods) unchecked.push('availability: the nodes could not be read (zones not checked)');
+  findings.push(...storageFindings(sts, { input, orphansBySet, usersOf }, unchecked));
+  findings.push(...networkFindings(sts, input, pods, unchecked));
+  const extra = input.extra?.get(setKey(sts));
+  if (extra) {
+    findings.push(...extra.findings);
+    unchecked.push(...extra.unchecked);
+  }
+  sortFindings(findings);
+  return {
+    namespace: sts.metadata.namespace ?? '',
+    name: sts.metadata.name,
+    replicas: sts.spec.replicas ?? 1,
+    ready: input.pods ? pods.filter(isPodReady).length : (sts.status?.readyReplicas ?? 0),
+    healthy: !findings.some(isProblem) && unchecked.length === 0,
+    findings,
+    unchecked,
+  };
 }
 
 export interface DoctorSummary {
@@ -263,11 +290,13 @@ export function summarize(sets: SetReport[]): DoctorSummary {
   return { statefulSets: sets.length, healthy: sets.filter((s) => s.healthy).length, errors: count('error'), warnings: count('warning'), info: count('info') };
 }
 
-/** Pods, claims or volumes the set has that look unwell: whether the events are worth a LIST. */
+/** Whether a set has a pod not Ready or a Pending claim: then the events (their reasons) are worth a LIST. */
 export function needsEvents(input: Pick<DoctorInput, 'statefulSets' | 'pods' | 'claims'>): boolean {
-  const inSets = (ns: string) => input.statefulSets.some((s) => (s.metadata.namespace ?? '') === ns);
-  if (input.pods?.some((p) => !isPodReady(p) && !p.metadata.deletionTimestamp && inSets(p.metadata.namespace ?? '') && input.statefulSets.some((s) => podsOfSet(s, [p]).length))) return true;
-  return Boolean(input.claims?.some((c) => c.status?.phase === 'Pending' && input.statefulSets.some((s) => (s.metadata.namespace ?? '') === (c.metadata.namespace ?? '') && isSetClaim(s, c.metadata.name))));
+  const setsIn = new Map<string, StatefulSet[]>();
+  for (const s of input.statefulSets) setsIn.set(s.metadata.namespace ?? '', [...(setsIn.get(s.metadata.namespace ?? '') ?? []), s]);
+  const unwellPod = (p: Pod) => !isPodReady(p) && !p.metadata.deletionTimestamp && (setsIn.get(p.metadata.namespace ?? '') ?? []).some((s) => podsOfSet(s, [p]).length > 0);
+  const pendingClaim = (c: PersistentVolumeClaim) => c.status?.phase === 'Pending' && (setsIn.get(c.metadata.namespace ?? '') ?? []).some((s) => isSetClaim(s, c.metadata.name));
+  return Boolean(input.pods?.some(unwellPod) || input.claims?.some(pendingClaim));
 }
 
 /** Whether the set runs MongoDB: a container named mongo/mongod/mongodb, running mongod, or from a mongo image. */
