@@ -1,7 +1,8 @@
 /**
  * The reads of `kubectl sts doctor`, all in one place: one paginated LIST per resource type for
  * the whole scope (every set shares them), never a request per set. The events are listed only
- * when a set has a pod or claim that looks unwell (their reasons are evidence). The StatefulSets
+ * when a set has a pod or claim that looks unwell (their reasons are evidence), the
+ * ControllerRevisions only when a set waits below its partition (how long it has not moved). The StatefulSets
  * are required; every other read that is forbidden is skipped with a warning (the checks that
  * need it are then reported as not checked).
  */
@@ -10,6 +11,7 @@ import { newWarnings, readOptional, type Warnings } from '../kube/optional.js';
 import { CliError, ExitCode, KubeApiError, isForbidden } from '../errors.js';
 import type { StatefulSet } from '../core/types.js';
 import { needsEvents, type DoctorInput } from '../core/doctor.js';
+import { waitsBelowPartition } from '../core/doctor-rollout.js';
 
 /** The element type of one of DoctorInput's lists. */
 type Item<K extends keyof DoctorInput> = NonNullable<DoctorInput[K]> extends (infer T)[] ? T : never;
@@ -56,8 +58,12 @@ export async function readScope(kube: Kube, namespace: string | undefined, name:
   for (const s of statefulSets) s.metadata.namespace ??= namespace;
   let events: Item<'events'>[] | undefined;
   const notes = newWarnings();
-  if (needsEvents({ statefulSets, pods, claims })) {
-    events = await readOptional(() => kube.client.list<Item<'events'>>(resourcePath(Resources.events, { namespace })).then((l) => l.items), notes, 'events not read (findings come without the reasons events give)');
-  }
-  return { namespace, statefulSets, pods, claims, volumes, nodes, pdbs, storageClasses, services, endpointSlices, events, warnings, notes };
+  let revisions: Item<'revisions'>[] | undefined;
+  await Promise.all([
+    needsEvents({ statefulSets, pods, claims }) &&
+      readOptional(() => kube.client.list<Item<'events'>>(resourcePath(Resources.events, { namespace })).then((l) => l.items), notes, 'events not read (findings come without the reasons events give)').then((e) => (events = e)),
+    statefulSets.some(waitsBelowPartition) &&
+      readOptional(() => kube.client.list<Item<'revisions'>>(resourcePath(Resources.controllerrevisions, { namespace })).then((l) => l.items), notes, 'ControllerRevisions not read (how long a held rollout has not moved is left out)').then((r) => (revisions = r)),
+  ]);
+  return { namespace, statefulSets, pods, claims, volumes, nodes, pdbs, storageClasses, services, endpointSlices, events, revisions, warnings, notes };
 }

@@ -12,7 +12,7 @@
  *   not limit a rolling update, only drains and other evictions. An eviction is refused (HTTP 429)
  *   while the budget allows no disruption, and fails (500) for a pod covered by more than one budget.
  */
-import type { ContainerStatus, KubeEvent, Node, Pod, PodDisruptionBudget, StatefulSet } from './types.js';
+import type { ContainerStatus, ControllerRevision, KubeEvent, Node, Pod, PodDisruptionBudget, StatefulSet } from './types.js';
 import type { DoctorFinding } from './doctor-types.js';
 import { describePodState, rolloutStatus, scaledMaxUnavailable, setFacts } from './rollout.js';
 import { isPodReady, isTerminating, podCondition, podsOfSet, REVISION_LABEL } from './pods.js';
@@ -138,6 +138,8 @@ export interface RolloutInput {
   sts: StatefulSet;
   pods: Pod[];
   events: KubeEvent[] | undefined;
+  /** The ControllerRevisions in the namespace (for how long a held rollout has not moved); undefined: not read. */
+  revisions?: ControllerRevision[] | undefined;
   now: number;
   stuckAfterMs: number;
 }
@@ -208,13 +210,18 @@ export function rolloutFindings(input: RolloutInput): DoctorFinding[] {
       fix: `wait a few seconds and run again; if it stays, kube-controller-manager is not running or not leading (kubectl get --raw /readyz; kubectl -n kube-system get leases kube-controller-manager)`,
     });
   } else if (st.state === 'held' || st.state === 'partitioned') {
+    const still = heldFor(input, f.updateRevision);
     out.push({
       category: 'rollout',
       check: 'partition-held',
       severity: 'warning',
       subject: `StatefulSet/${f.name}`,
-      message: `the rollout to ${f.updateRevision} is paused at partition ${f.partition}: ${st.counts.updated} of ${f.replicas} pods updated; the rest stay on ${f.currentRevision} until the partition is lowered`,
-      evidence: [`updateStrategy RollingUpdate, partition ${f.partition}, replicas ${f.replicas}`, `revisions: ${f.currentRevision} (current) -> ${f.updateRevision} (update)`],
+      message: `the rollout to ${f.updateRevision} is paused at partition ${f.partition}${still !== undefined ? `, with no progress for ${humanDuration(still)}` : ''}: ${st.counts.updated} of ${f.replicas} pods updated; the rest stay on ${f.currentRevision} until the partition is lowered`,
+      evidence: [
+        `updateStrategy RollingUpdate, partition ${f.partition}, replicas ${f.replicas}`,
+        `revisions: ${f.currentRevision} (current) -> ${f.updateRevision} (update)`,
+        ...(still !== undefined ? [`last progress ${humanDuration(still)} ago (the update revision made, or its newest pod created)`] : []),
+      ],
       fix: `go on: kubectl sts rollout ${f.name} -n ${ns} --step (or --auto); or drop the change: kubectl sts rollout undo ${f.name} -n ${ns}`,
     });
   } else if (st.state === 'ondelete-pending') {
@@ -229,6 +236,25 @@ export function rolloutFindings(input: RolloutInput): DoctorFinding[] {
     });
   }
   return out;
+}
+
+/**
+ * How long a held rollout has not moved, in ms: since the later of the update revision's creation
+ * and the creation of its newest pod. Undefined when the revisions were not read.
+ */
+export function heldFor(input: Pick<RolloutInput, 'sts' | 'pods' | 'revisions' | 'now'>, updateRevision: string): number | undefined {
+  const rev = input.revisions?.find((r) => r.metadata.name === updateRevision && (r.metadata.namespace ?? '') === (input.sts.metadata.namespace ?? ''));
+  if (!rev) return undefined;
+  const times = [rev.metadata.creationTimestamp, ...podsOfSet(input.sts, input.pods).filter((p) => p.metadata.labels?.[REVISION_LABEL] === updateRevision).map((p) => p.metadata.creationTimestamp)]
+    .map((t) => Date.parse(t ?? ''))
+    .filter((t) => !Number.isNaN(t));
+  return times.length ? Math.max(0, input.now - Math.max(...times)) : undefined;
+}
+
+/** Whether a set waits below its partition with a change pending: then the revisions are worth a LIST. */
+export function waitsBelowPartition(sts: StatefulSet): boolean {
+  const f = setFacts(sts);
+  return f.strategy === 'RollingUpdate' && f.partition > 0 && f.updateRevision !== '' && f.updateRevision !== f.currentRevision;
 }
 
 // ---------------------------------------------------------------------------------------------

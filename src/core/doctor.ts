@@ -11,6 +11,7 @@
  * checked (never as healthy).
  */
 import type {
+  ControllerRevision,
   EndpointSlice,
   KubeEvent,
   Node,
@@ -52,6 +53,8 @@ export interface DoctorInput {
   endpointSlices: EndpointSlice[] | undefined;
   /** undefined: not read (nothing needed them) or could not be read; findings then carry no events. */
   events: KubeEvent[] | undefined;
+  /** undefined: not read (no set waits below its partition) or could not be read. */
+  revisions?: ControllerRevision[] | undefined;
   /** Findings made elsewhere (live DNS, MongoDB), by setKey. */
   extra?: Map<string, { findings: DoctorFinding[]; unchecked: string[] }>;
 }
@@ -224,10 +227,11 @@ export function diagnoseSets(input: DoctorInput): SetReport[] {
   const services = byNamespace(input.services);
   const slices = byNamespace(input.endpointSlices);
   const events = byNamespace(input.events);
+  const revisions = byNamespace(input.revisions);
   const sets = [...input.statefulSets].sort((a, b) => cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name));
   return sets.map((all) => {
     const ns = all.metadata.namespace ?? '';
-    const narrowed: DoctorInput = { ...input, pods: pods(ns), claims: claims(ns), pdbs: pdbs(ns), services: services(ns), endpointSlices: slices(ns), events: events(ns) };
+    const narrowed: DoctorInput = { ...input, pods: pods(ns), claims: claims(ns), pdbs: pdbs(ns), services: services(ns), endpointSlices: slices(ns), events: events(ns), revisions: revisions(ns) };
     return diagnoseOne(all, narrowed, { orphansBySet, usersOf });
   });
 }
@@ -251,7 +255,7 @@ function diagnoseOne(sts: StatefulSet, input: DoctorInput, shared: Pick<StorageC
   const findings: DoctorFinding[] = [];
   const pods = input.pods ? podsOfSet(sts, input.pods) : [];
   if (input.pods) {
-    findings.push(...rolloutFindings({ sts, pods: input.pods, events: input.events, now: input.now, stuckAfterMs: input.stuckAfterMs }));
+    findings.push(...rolloutFindings({ sts, pods: input.pods, events: input.events, revisions: input.revisions, now: input.now, stuckAfterMs: input.stuckAfterMs }));
   } else {
     unchecked.push('rollout: the pods could not be read (stuck pods, rollout progress and placement not checked)');
   }

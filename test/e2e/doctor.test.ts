@@ -87,8 +87,10 @@ describe.skipIf(clusterKind !== 'kwok')('doctor (real control plane)', () => {
   });
 
   it('the scope: every finding kind, each with its fix, in one report (exit 1)', async () => {
-    const { out, exitCode } = await doctor(['-n', ns]);
+    const { out, exitCode, stderr } = await doctor(['-n', ns, '-v', '1']);
     expect(exitCode).toBe(1);
+    // One LIST per resource type for all five sets (nine), and the events, since some pods are unwell.
+    expect(stderr).toMatch(/doctor: 10 API requests for 5 StatefulSets/);
     expect(out).toMatchObject({ kind: 'DoctorReport', apiVersion: 'kubectl-sts/v1', namespace: ns, statefulSet: null, complete: true });
     expect(out.statefulSets.map((s) => s.name)).toEqual(['fine', 'onenode', 'pending', 'stuck', 'unsched']);
     expect(out.statefulSets.find((s) => s.name === 'fine')?.healthy).toBe(true);
@@ -219,5 +221,17 @@ describe.skipIf(clusterKind !== 'kwok')('doctor (real control plane)', () => {
     await kubectl(['-n', ns, 'rollout', 'status', 'sts/onenode', '--timeout=60s']);
     const after = await doctor(['onenode', '-n', ns]);
     expect(findingsOf(after.out, 'onenode').filter((f) => f.category === 'rollout')).toEqual([]);
+  });
+  it('a held rollout (kubectl sts rollout hold): paused at the partition, how long nothing has moved, and the step that goes on', async () => {
+    const hold = await plugin(['rollout', 'hold', 'fine', '-n', ns, '--image', 'app=registry.k8s.io/nginx-slim:0.9']);
+    expect(hold.exitCode, hold.stderr).toBe(0);
+    await waitFor(async () => (await kubectl(['-n', ns, 'get', 'sts', 'fine', '-o', 'jsonpath={.status.updateRevision}/{.status.currentRevision}'])).stdout.split('/').every(Boolean), 30_000, 'the update revision');
+    const r = await plugin(['doctor', 'fine', '-n', ns, '-o', 'json', '-v', '1']);
+    expect(r.exitCode).toBe(1);
+    const held = findingsOf(JSON.parse(r.stdout) as DoctorOutput, 'fine').find((f) => f.check === 'partition-held')!;
+    expect(held.message).toMatch(/is paused at partition 3, with no progress for \d+s: 0 of 3 pods updated/);
+    expect(held.fix).toBe(`go on: kubectl sts rollout fine -n ${ns} --step (or --auto); or drop the change: kubectl sts rollout undo fine -n ${ns}`);
+    // The ControllerRevisions are listed once, only because a set waits below its partition.
+    expect(r.stderr).toMatch(/doctor: 10 API requests for 1 StatefulSets/);
   });
 });

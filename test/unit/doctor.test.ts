@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diagnoseSets, liveDnsFindings, mongoFindings, needsEvents, runsMongo, summarize, type DoctorInput } from '../../src/core/doctor.js';
-import { budgetAllows, eventLines, podTrouble } from '../../src/core/doctor-rollout.js';
+import { budgetAllows, eventLines, podTrouble, waitsBelowPartition } from '../../src/core/doctor-rollout.js';
 import { explainPendingClaim, quantityValue, volumeAdmitsNode } from '../../src/core/doctor-storage.js';
 import type { MongoReport } from '../../src/core/mongo.js';
 import type { KubeEvent, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget, StatefulSet, StorageClass } from '../../src/core/types.js';
@@ -323,6 +323,23 @@ describe('diagnoseSets', () => {
     expect(f.evidence.length).toBeGreaterThan(0);
     if (c.evidence) expect(f.evidence.join('\n')).toMatch(c.evidence);
     expect(diagnoseSets(input)[0]!.healthy).toBe(false);
+  });
+
+  it('a held partition says how long nothing has moved: since the update revision was made, or its newest pod', () => {
+    const input = healthy();
+    const s = input.statefulSets[0]!;
+    s.spec.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { partition: 2 } };
+    s.status!.updateRevision = 'web-2';
+    input.pods![2]!.metadata.labels!['controller-revision-hash'] = 'web-2';
+    input.pods![2]!.metadata.creationTimestamp = AGO(2 * 3600);
+    input.revisions = [{ metadata: { name: 'web-2', namespace: NS, creationTimestamp: AGO(3 * 3600) }, revision: 2 }];
+    const f = problems(input).find((x) => x.check === 'partition-held')!;
+    expect(f.message).toMatch(/paused at partition 2, with no progress for 120m: 1 of 3 pods updated/);
+    expect(f.evidence).toContain('last progress 120m ago (the update revision made, or its newest pod created)');
+    expect(waitsBelowPartition(s)).toBe(true);
+    expect(waitsBelowPartition(sts())).toBe(false);
+    input.revisions = undefined;
+    expect(problems(input).find((x) => x.check === 'partition-held')!.message).toMatch(/paused at partition 2: 1 of 3/);
   });
 
   it('does not report a pod that is merely starting (not Ready for less than --stuck-after, no known cause)', () => {
