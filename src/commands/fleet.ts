@@ -111,6 +111,7 @@ function describeError(e: unknown): { message: string; exitCode: number } {
 /** Runs `spec` once per context and merges the results. */
 export async function runFleet(spec: CommandSpec<any>, args: GlobalArgs & FleetArgs & Record<string, unknown>, host: Host, which: string[] | 'all'): Promise<CommandResult> {
   if (args.watch) throw new UsageError('fleet mode (--context a,b / --all-contexts) does not watch: drop -w');
+  if (args.output === 'name') throw new UsageError('fleet mode cannot print -o name: a name does not say which cluster it is in', ['Use -o json (grouped by context).']);
   const base = host.deps({ ...args, context: undefined });
   let contexts: string[];
   if (which === 'all') {
@@ -145,6 +146,5 @@ export async function runFleet(spec: CommandSpec<any>, args: GlobalArgs & FleetA
     };
     return { output: renderStructured(doc, args.output as 'json' | 'yaml'), exitCode };
   }
-  if (args.output === 'name') return { output: results.map((r) => r.output ?? '').join(''), exitCode };
   return { output: mergeTables(results), exitCode };
 }

@@ -163,11 +163,12 @@ describe('fleet mode', () => {
     ]);
   });
 
-  it('warnings of each context are prefixed with it; -w is refused', async () => {
+  it('warnings of each context are prefixed with it; -w and -o name are refused', async () => {
     const { h, logged } = host({ eu: fakeKube(world(), { forbidden: ['nodes'] }).kube });
     const r = await runFleet(doctorCommand, args({ output: 'table' }) as never, h, ['eu']);
     expect(r.exitCode).toBe(ExitCode.Incomplete);
     expect(logged[0]).toMatch(/^\[eu\] warning: node checks skipped/);
     await expect(runFleet(doctorCommand, args({ watch: true }) as never, h, ['eu'])).rejects.toThrow(/does not watch/);
+    await expect(runFleet(doctorCommand, args({ output: 'name' }) as never, h, ['eu'])).rejects.toThrow(/cannot print -o name/);
   });
 });
