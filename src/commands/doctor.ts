@@ -36,6 +36,14 @@ interface Options {
   stuckAfterMs: number;
 }
 
+/** Findings made with execs (MongoDB, --live), by set: diagnoseSets adds them to the set's own. */
+type Extra = Map<string, { findings: DoctorFinding[]; unchecked: string[] }>;
+
+function addExtra(into: Extra, key: string, more: { findings: DoctorFinding[]; unchecked: string[] }): void {
+  const have = into.get(key) ?? { findings: [], unchecked: [] };
+  into.set(key, { findings: [...have.findings, ...more.findings], unchecked: [...have.unchecked, ...more.unchecked] });
+}
+
 /** The MongoDB findings of the sets that run mongod (or every set with --mongo): one probe each, asked in a Ready pod. */
 async function mongoExtra(kube: Kube, data: Awaited<ReturnType<typeof readScope>>, args: DoctorArgs): Promise<Extra> {
   const out: Extra = new Map();
@@ -53,13 +61,6 @@ async function mongoExtra(kube: Kube, data: Awaited<ReturnType<typeof readScope>
     out.set(setKey(s), mongoFindings(s, report));
   });
   return out;
-}
-
-type Extra = Map<string, { findings: DoctorFinding[]; unchecked: string[] }>;
-
-function addExtra(into: Extra, key: string, more: { findings: DoctorFinding[]; unchecked: string[] }): void {
-  const have = into.get(key) ?? { findings: [], unchecked: [] };
-  into.set(key, { findings: [...have.findings, ...more.findings], unchecked: [...have.unchecked, ...more.unchecked] });
 }
 
 /** --live: dns-check's lookups from inside each set's pods (execs), from the objects already listed. */
