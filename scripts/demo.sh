@@ -107,4 +107,14 @@ recorded_mongo mongo-3
 say "after scaling mongo to 4 without rs.add()"
 run kubectl sts -n "$NS" mongo-status mongo
 
+say "a template change whose pods cannot be scheduled (a nodeSelector no node has): the rollout stops at web-1"
+kubectl -n "$NS" patch sts web --type=merge -p '{"spec":{"template":{"spec":{"nodeSelector":{"disktype":"ssd"}}}}}' >/dev/null
+for _ in $(seq 1 120); do
+  [ "$(kubectl -n "$NS" get pod web-1 -o jsonpath='{.status.conditions[?(@.type=="PodScheduled")].reason}' 2>/dev/null)" = Unschedulable ] && break
+  sleep 0.5
+done
+
+say "doctor: every StatefulSet, with what this demo left behind and the command that fixes each"
+run kubectl sts doctor -A
+
 say "done. The cluster keeps running: KUBECONFIG=$KUBECONFIG kubectl get pods -n $NS; npm run cluster:down stops it."

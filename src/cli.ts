@@ -205,7 +205,7 @@ export function usageFromYargs(msg: string, argv: readonly string[]): UsageError
 }
 
 /** Commands whose positional is a StatefulSet name, for completion. */
-const STS_NAME_COMMANDS = new Set(['rollout', 'rollout step', 'rollout status', 'rollout hold', 'rollout diff', 'rollout history', 'rollout undo', 'dns-check', 'mongo-status']);
+const STS_NAME_COMMANDS = new Set(['rollout', 'rollout step', 'rollout status', 'rollout hold', 'rollout diff', 'rollout history', 'rollout undo', 'dns-check', 'mongo-status', 'doctor']);
 /** Global flags that take a value (the word after them is not a command word). */
 const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--cluster', '--user', '-n', '--namespace', '-o', '--output', '--request-timeout', '-v', '--verbose']);
 

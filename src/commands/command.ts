@@ -5,7 +5,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Deps } from '../deps.js';
 import type { OutputFormat } from '../render/output.js';
+import { UsageError } from '../errors.js';
 import { validateFlagValues } from './flags.js';
+import { fleetContexts, runFleet } from './fleet.js';
 
 export interface GlobalArgs {
   kubeconfig?: string | undefined;
@@ -40,6 +42,12 @@ export interface CommandSpec<A = object> {
    */
   defaultSubcommand?: string;
   run?: (args: A & GlobalArgs, deps: Deps) => Promise<CommandResult>;
+  /**
+   * A read command that may run against several contexts at once (`--context a,b`,
+   * `--all-contexts`; see fleet.ts). `refuse` returns why these flags cannot go to a fleet (a
+   * change, a watch), or undefined.
+   */
+  fleet?: { refuse?: (args: A & GlobalArgs) => string | undefined };
 }
 
 export interface Host {
@@ -66,6 +74,13 @@ export function toYargs(spec: CommandSpec<any>, host: Host): CommandModule<Globa
       if (!spec.run) return;
       // Flag values are checked before anything else runs: a bad one is exit 2, never a late failure.
       validateFlagValues(argv, host.rawArgv);
+      const contexts = spec.fleet ? fleetContexts(argv) : undefined;
+      if (contexts) {
+        const why = spec.fleet!.refuse?.(argv);
+        if (why) throw new UsageError(`fleet mode (--context a,b / --all-contexts) only reads: ${why}`);
+        host.done(await runFleet(spec, argv, host, contexts));
+        return;
+      }
       host.done(await spec.run(argv, host.deps(argv)));
     },
   };

@@ -12,6 +12,7 @@ import { durationFlag, parseDryRun } from './flags.js';
 import { confirmChange, writeOne } from './change.js';
 import { DEBUG_CONTAINER_PREFIX, debugContainerAdd, debugContainerState, runningDebugContainer, type EphemeralPod } from '../core/debug-container.js';
 import type { Deps } from '../deps.js';
+import type { Spinner } from '../render/spinner.js';
 import type { DryRun as DryRunMode, Kube } from '../kube/index.js';
 import { CliError, InterruptedError, UsageError, checkExitCode } from '../errors.js';
 import type { EndpointSlice, Pod, Service, StatefulSet } from '../core/types.js';
@@ -309,6 +310,145 @@ function liveRow(c: DnsCheck, o: LookupOutcome): DnsCheckRow {
   return row;
 }
 
+/** What the live checks need: the objects the static checks read, and dns-check's flags. */
+export interface LiveInput {
+  sts: StatefulSet;
+  service: Service | undefined;
+  pods: Pod[];
+  selectedPods: Pod[];
+  ns: string;
+  args: Pick<DnsCheckArgs, 'container' | 'debugImage' | 'yes' | 'clusterDomain' | 'concurrency' | 'execTimeout'>;
+  mode: ProbeMode;
+  timeoutMs: number;
+  debugDryRun: DryRunMode;
+}
+
+/**
+ * The lookups from inside the pods (execs): the cluster domain from a pod's resolv.conf, then
+ * every planned lookup in batches. Returns the live rows, the zone used and the probe pods.
+ * dns-check runs it after its static checks; doctor --live does too, from its shared LISTs.
+ */
+export async function liveChecks(kube: Kube, deps: Deps, spinner: Spinner, input: LiveInput): Promise<{ rows: DnsCheckRow[]; zone: string | null; probes: string[] }> {
+  const { sts, service, pods, selectedPods, ns, args, mode, timeoutMs, debugDryRun } = input;
+  const { Resources, resourcePath, mapBounded } = await import('../kube/index.js');
+  const svcName = sts.spec.serviceName || undefined;
+  const rows: DnsCheckRow[] = [];
+  let zone: string | null = null;
+  let probes: string[] = [];
+  const evalCtx = { sts, debugImage: args.debugImage, execTimeout: args.execTimeout };
+  if (svcName) {
+    // Probe pods and their containers.
+    const podsByName = new Map(pods.map((p) => [p.metadata.name, p]));
+    let fromDown: ExecProblem | undefined;
+    if (mode.kind === 'from') {
+      const p = podsByName.get(mode.pod) ?? (await kube.client.getNamed<Pod>(resourcePath(Resources.pods, { namespace: ns, name: mode.pod })));
+      if (!canProbe(p)) {
+        fromDown = { cause: 'pod-not-running', pod: mode.pod, detail: `pod ${mode.pod} is ${p.metadata.deletionTimestamp ? 'terminating' : (p.status?.phase ?? 'not running')}: lookups need a Running pod` };
+      }
+      podsByName.set(p.metadata.name, p);
+    }
+    probes = probePods(pods, mode);
+    const containerOf = (pod: string) => defaultContainer(podsByName.get(pod)!, args.container);
+    const targetOf = (pod: string, container: string, program: string | undefined): ExecTarget => {
+      const p = podsByName.get(pod);
+      return {
+        namespace: ns,
+        pod,
+        container,
+        program,
+        phase: p?.status?.phase,
+        // A debug container added during this run is not in the pod as read: do not call it missing.
+        containers: p && !container.startsWith(DEBUG_CONTAINER_PREFIX) ? [...p.spec.containers.map((c) => c.name), ...((p as EphemeralPod).spec.ephemeralContainers ?? []).map((c) => c.name)] : undefined,
+        terminating: Boolean(p?.metadata.deletionTimestamp),
+      };
+    };
+    if (fromDown) {
+      rows.push({ ...notRunCheck('lookups', `Pod/${mode.kind === 'from' ? mode.pod : ''}`, fromDown, evalCtx), kind: 'live' });
+    } else if (!probes.length) {
+      const problem: ExecProblem = { cause: 'pod-not-running', pod: `${sts.metadata.name}-0`, detail: `no Ready, Running pod of ${sts.metadata.name} to run lookups from` };
+      rows.push({
+        ...notRunCheck('lookups', `StatefulSet/${sts.metadata.name}`, problem, evalCtx),
+        kind: 'live',
+        causeLabel: 'no Ready pod to run lookups from',
+        fix: `make a pod Ready, or pass --from POD (any running pod in ${ns} with nslookup); for the static checks alone: kubectl sts dns-check ${sts.metadata.name} -n ${ns} --static-only`,
+      });
+    } else {
+      // One question per run, asked when the first pod turns out to need a debug container.
+      let asked: Promise<void> | undefined;
+      const gate = (pod: string) =>
+        (asked ??= confirmChange(deps, {
+          action: `add an ephemeral debug container (${args.debugImage}) to pod ${pod} and to any other pod of ${sts.metadata.name} without a resolver tool`,
+          lines: [
+            `Pod ${ns}/${pod} has none of nslookup, getent, dig in container ${containerOf(pod)}.`,
+            `dns-check would add an ephemeral container running ${args.debugImage} (sleep 3600) to it, and to every other pod of ${sts.metadata.name} in the same state, to run the lookups from.`,
+            'Ephemeral containers cannot be removed: they stay in the pod spec until the pod is deleted (the pod itself is not restarted).',
+          ],
+          yes: args.yes,
+          dryRun: debugDryRun,
+        }));
+      const runner = new LookupRunner(kube, ns, timeoutMs, containerOf, targetOf, args.debugImage, (pod) =>
+        ensureDebugContainer(kube, ns, pod, args.debugImage!, containerOf(pod), timeoutMs, deps, { gate, dryRun: debugDryRun }),
+      );
+      if (args.clusterDomain) {
+        zone = args.clusterDomain.replace(/\.$/, '').toLowerCase();
+      } else {
+        // The zone from the first probe pod whose /etc/resolv.conf can be read.
+        let why = '';
+        let down: ExecProblem | undefined;
+        for (const probe of probes) {
+          spinner.update(`reading /etc/resolv.conf in ${probe}`);
+          const { r, problem } = await runner.tryExec(probe, containerOf(probe), ['cat', '/etc/resolv.conf'], timeoutMs);
+          if (problem && blocksPod(problem)) {
+            down ??= problem;
+            continue;
+          }
+          zone = (r?.exitCode === 0 && clusterDomainFromResolvConf(r.stdout, ns)) || null;
+          why = problem?.detail ?? r?.failure ?? (r?.stderr.trim() || 'no <ns>.svc.<zone> search entry');
+          break;
+        }
+        if (!zone) {
+          zone = 'cluster.local';
+          if (down && !why) {
+            rows.push({ ...notRunCheck('cluster-domain', `Pod/${down.pod}`, down, evalCtx), kind: 'live' });
+          } else {
+            rows.push({
+              kind: 'live',
+              check: 'cluster-domain',
+              status: 'warn',
+              subject: `Pod/${probes[0]}`,
+              reason: `could not read the cluster domain from /etc/resolv.conf (${why}); assumed cluster.local`,
+              fix: 'pass --cluster-domain',
+            });
+          }
+        }
+      }
+      const plan = buildPlan({ sts, service, pods, namespace: ns, zone, mode });
+      let done = 0;
+      spinner.update(`0/${plan.length} lookups`);
+      const chunks = batches(plan, BATCH_SIZE);
+      const outcomes = (
+        await mapBounded(chunks, args.concurrency, async (chunk) => {
+          const o = await runner.runBatch(chunk);
+          done += chunk.length;
+          spinner.update(`${done}/${plan.length} lookups`);
+          return o;
+        })
+      ).flat();
+      // Ctrl-C: the lookups still in flight were cut short; reporting them (as timeouts or
+      // refusals) would be wrong, so the run stops here and says how far it got.
+      if (deps.signal.aborted) {
+        throw new InterruptedError(`during the lookups in the pods (${done} of ${plan.length} had finished); no verdict is given for an interrupted check`, [
+          args.debugImage ? 'Ephemeral debug containers already added stay in their pods (they cannot be removed); nothing else was changed.' : 'dns-check changes nothing.',
+        ]);
+      }
+      const foreignPods = selectedPods.filter((p) => !pods.some((q) => q.metadata.uid === p.metadata.uid));
+      for (const o of outcomes) rows.push(liveRow(evaluateLookup(o, { sts, service, pods, foreignPods, debugImage: args.debugImage, execTimeout: args.execTimeout }), o));
+    }
+  }
+
+  return { rows, zone, probes };
+}
+
 export async function runDnsCheck(args: DnsCheckArgs & GlobalArgs, deps: Deps): Promise<CommandResult> {
   const { mode, timeoutMs, debugDryRun } = validateArgs(args);
   const kube = await deps.kube();
@@ -345,118 +485,9 @@ export async function runDnsCheck(args: DnsCheckArgs & GlobalArgs, deps: Deps): 
         : [];
     const rows: DnsCheckRow[] = staticChecks({ sts, service, pods, selectedPods, endpointSlices: slices?.items, serviceNames }).map((c) => ({ ...c, kind: 'static' as const }));
 
-    let zone: string | null = null;
-    let probes: string[] = [];
-    const evalCtx = { sts, debugImage: args.debugImage, execTimeout: args.execTimeout };
-    if (svcName && !args.staticOnly) {
-      // Probe pods and their containers.
-      const podsByName = new Map(pods.map((p) => [p.metadata.name, p]));
-      let fromDown: ExecProblem | undefined;
-      if (mode.kind === 'from') {
-        const p = podsByName.get(mode.pod) ?? (await kube.client.getNamed<Pod>(resourcePath(Resources.pods, { namespace: ns, name: mode.pod })));
-        if (!canProbe(p)) {
-          fromDown = { cause: 'pod-not-running', pod: mode.pod, detail: `pod ${mode.pod} is ${p.metadata.deletionTimestamp ? 'terminating' : (p.status?.phase ?? 'not running')}: lookups need a Running pod` };
-        }
-        podsByName.set(p.metadata.name, p);
-      }
-      probes = probePods(pods, mode);
-      const containerOf = (pod: string) => defaultContainer(podsByName.get(pod)!, args.container);
-      const targetOf = (pod: string, container: string, program: string | undefined): ExecTarget => {
-        const p = podsByName.get(pod);
-        return {
-          namespace: ns,
-          pod,
-          container,
-          program,
-          phase: p?.status?.phase,
-          // A debug container added during this run is not in the pod as read: do not call it missing.
-          containers: p && !container.startsWith(DEBUG_CONTAINER_PREFIX) ? [...p.spec.containers.map((c) => c.name), ...((p as EphemeralPod).spec.ephemeralContainers ?? []).map((c) => c.name)] : undefined,
-          terminating: Boolean(p?.metadata.deletionTimestamp),
-        };
-      };
-      if (fromDown) {
-        rows.push({ ...notRunCheck('lookups', `Pod/${mode.kind === 'from' ? mode.pod : ''}`, fromDown, evalCtx), kind: 'live' });
-      } else if (!probes.length) {
-        const problem: ExecProblem = { cause: 'pod-not-running', pod: `${sts.metadata.name}-0`, detail: `no Ready, Running pod of ${sts.metadata.name} to run lookups from` };
-        rows.push({
-          ...notRunCheck('lookups', `StatefulSet/${sts.metadata.name}`, problem, evalCtx),
-          kind: 'live',
-          causeLabel: 'no Ready pod to run lookups from',
-          fix: `make a pod Ready, or pass --from POD (any running pod in ${ns} with nslookup); for the static checks alone: kubectl sts dns-check ${sts.metadata.name} -n ${ns} --static-only`,
-        });
-      } else {
-        // One question per run, asked when the first pod turns out to need a debug container.
-        let asked: Promise<void> | undefined;
-        const gate = (pod: string) =>
-          (asked ??= confirmChange(deps, {
-            action: `add an ephemeral debug container (${args.debugImage}) to pod ${pod} and to any other pod of ${sts.metadata.name} without a resolver tool`,
-            lines: [
-              `Pod ${ns}/${pod} has none of nslookup, getent, dig in container ${containerOf(pod)}.`,
-              `dns-check would add an ephemeral container running ${args.debugImage} (sleep 3600) to it, and to every other pod of ${sts.metadata.name} in the same state, to run the lookups from.`,
-              'Ephemeral containers cannot be removed: they stay in the pod spec until the pod is deleted (the pod itself is not restarted).',
-            ],
-            yes: args.yes,
-            dryRun: debugDryRun,
-          }));
-        const runner = new LookupRunner(kube, ns, timeoutMs, containerOf, targetOf, args.debugImage, (pod) =>
-          ensureDebugContainer(kube, ns, pod, args.debugImage!, containerOf(pod), timeoutMs, deps, { gate, dryRun: debugDryRun }),
-        );
-        if (args.clusterDomain) {
-          zone = args.clusterDomain.replace(/\.$/, '').toLowerCase();
-        } else {
-          // The zone from the first probe pod whose /etc/resolv.conf can be read.
-          let why = '';
-          let down: ExecProblem | undefined;
-          for (const probe of probes) {
-            spinner.update(`reading /etc/resolv.conf in ${probe}`);
-            const { r, problem } = await runner.tryExec(probe, containerOf(probe), ['cat', '/etc/resolv.conf'], timeoutMs);
-            if (problem && blocksPod(problem)) {
-              down ??= problem;
-              continue;
-            }
-            zone = (r?.exitCode === 0 && clusterDomainFromResolvConf(r.stdout, ns)) || null;
-            why = problem?.detail ?? r?.failure ?? (r?.stderr.trim() || 'no <ns>.svc.<zone> search entry');
-            break;
-          }
-          if (!zone) {
-            zone = 'cluster.local';
-            if (down && !why) {
-              rows.push({ ...notRunCheck('cluster-domain', `Pod/${down.pod}`, down, evalCtx), kind: 'live' });
-            } else {
-              rows.push({
-                kind: 'live',
-                check: 'cluster-domain',
-                status: 'warn',
-                subject: `Pod/${probes[0]}`,
-                reason: `could not read the cluster domain from /etc/resolv.conf (${why}); assumed cluster.local`,
-                fix: 'pass --cluster-domain',
-              });
-            }
-          }
-        }
-        const plan = buildPlan({ sts, service, pods, namespace: ns, zone, mode });
-        let done = 0;
-        spinner.update(`0/${plan.length} lookups`);
-        const chunks = batches(plan, BATCH_SIZE);
-        const outcomes = (
-          await mapBounded(chunks, args.concurrency, async (chunk) => {
-            const o = await runner.runBatch(chunk);
-            done += chunk.length;
-            spinner.update(`${done}/${plan.length} lookups`);
-            return o;
-          })
-        ).flat();
-        // Ctrl-C: the lookups still in flight were cut short; reporting them (as timeouts or
-        // refusals) would be wrong, so the run stops here and says how far it got.
-        if (deps.signal.aborted) {
-          throw new InterruptedError(`during the lookups in the pods (${done} of ${plan.length} had finished); no verdict is given for an interrupted check`, [
-            args.debugImage ? 'Ephemeral debug containers already added stay in their pods (they cannot be removed); nothing else was changed.' : 'dns-check changes nothing.',
-          ]);
-        }
-        const foreignPods = selectedPods.filter((p) => !pods.some((q) => q.metadata.uid === p.metadata.uid));
-        for (const o of outcomes) rows.push(liveRow(evaluateLookup(o, { sts, service, pods, foreignPods, debugImage: args.debugImage, execTimeout: args.execTimeout }), o));
-      }
-    }
+    const live = svcName && !args.staticOnly ? await liveChecks(kube, deps, spinner, { sts, service, pods, selectedPods, ns, args, mode, timeoutMs, debugDryRun }) : { rows: [], zone: null, probes: [] };
+    rows.push(...live.rows);
+    const { zone, probes } = live;
 
     const summary = summarize(rows);
     const causes = notRunCauses(rows);
@@ -498,6 +529,7 @@ export const dnsCheckCommand = defineCommand<DnsCheckArgs>({
   builder: (y) =>
     y
       .positional('name', { type: 'string', demandOption: true, describe: 'StatefulSet name' })
+      .option('all-contexts', { type: 'boolean', default: false, describe: 'With --static-only: run against every context of the kubeconfig at once (or name several: --context a,b,c)' })
       .option('from', { type: 'string', describe: 'Run every lookup from this pod (any running pod in the namespace)' })
       .option('all-pairs', { type: 'boolean', default: false, describe: 'Every Ready pod looks up every pod (default: itself and the next ordinal)' })
       .option('cluster-domain', { type: 'string', describe: "Cluster DNS zone (default: from the probe pod's /etc/resolv.conf search list)" })
@@ -516,5 +548,6 @@ export const dnsCheckCommand = defineCommand<DnsCheckArgs>({
       .example('$0 dns-check web --all-pairs -o json', 'Every Ready pod resolves every pod; JSON result')
       .example('$0 dns-check web --static-only', 'The Service, selector, ports and EndpointSlices only (needs no pods/exec permission)')
       .example('$0 dns-check web --debug-image busybox:1.36', 'Pods without a resolver tool look up from an ephemeral busybox container') as unknown as Argv<DnsCheckArgs>,
+  fleet: { refuse: (a) => (a.staticOnly ? undefined : 'dns-check needs --static-only (its lookups exec into one cluster\'s pods)') },
   run: runDnsCheck,
 });

@@ -419,6 +419,7 @@ export const finalizeLocalPvCommand = defineCommand<FinalizeArgs>({
     y
       .positional('names', { type: 'string', array: true, describe: 'PVs to finalize (NAME or pv/NAME); claims as pvc/NAME with --claims' })
       .option('all-safe', { type: 'boolean', default: false, describe: 'Finalize every stuck object whose verdict is safe (never one a pod uses)' })
+      .option('all-contexts', { type: 'boolean', default: false, describe: 'Diagnose only: run against every context of the kubeconfig at once (or name several: --context a,b,c)' })
       .option('force', { type: 'boolean', default: false, describe: 'Finalize the named objects even if a pod still uses them (the risk is printed)' })
       .option('claims', { type: 'boolean', default: false, describe: 'Also diagnose PVCs stuck Terminating (-n / -A scope)' })
       .option('all-types', { type: 'boolean', default: false, describe: 'Every PV type, not only local and hostPath' })
@@ -434,5 +435,6 @@ export const finalizeLocalPvCommand = defineCommand<FinalizeArgs>({
       .example('kubectl sts finalize-localpv --all-safe --yes', 'Finalize every stuck PV that nothing uses any more')
       .example('kubectl sts finalize-localpv --claims -n test', 'Also explain claims stuck on kubernetes.io/pvc-protection in namespace test')
       .example('kubectl sts finalize-localpv example-pv --force --dry-run=server', 'What --force would do to a PV a pod still uses') as never,
+  fleet: { refuse: (a) => (a.names?.length || a.allSafe ? 'names and --all-safe finalize objects and cannot be used' : undefined) },
   run: runFinalize,
 });

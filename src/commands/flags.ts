@@ -67,6 +67,7 @@ const VALUE_CHECKS: Record<string, { flag: string; check: Check; example: string
   interval: { flag: 'interval', ...duration('--interval 30s') },
   execTimeout: { flag: 'exec-timeout', ...duration('--exec-timeout 20s') },
   maxLag: { flag: 'max-lag', ...duration('--max-lag 10s') },
+  stuckAfter: { flag: 'stuck-after', ...duration('--stuck-after 5m') },
   to: { flag: 'to', ...wholeNumber(0, '--to 0') },
   revision: { flag: 'revision', ...wholeNumber(1, '--revision 2') },
   toRevision: { flag: 'to-revision', ...wholeNumber(0, '--to-revision 2') },

@@ -5,6 +5,7 @@ import { pvcOrphansCommand } from './pvc-orphans.js';
 import { dnsCheckCommand } from './dns-check.js';
 import { finalizeLocalPvCommand } from './finalize-localpv.js';
 import { mongoStatusCommand } from './mongo-status.js';
+import { doctorCommand } from './doctor.js';
 import { versionCommand } from './version.js';
 import { completionCommand } from './completion.js';
 
@@ -14,6 +15,7 @@ export const COMMANDS: CommandSpec<any>[] = [
   dnsCheckCommand,
   finalizeLocalPvCommand,
   mongoStatusCommand,
+  doctorCommand,
   versionCommand,
   completionCommand,
 ];

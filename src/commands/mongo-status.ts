@@ -28,7 +28,7 @@ import { parseProbeOutput } from '../core/mongo-parse.js';
 import { PROBE_MARKER, probeCommand, probeStdin, type MongoShell, type ProbeOptions } from '../core/mongo-script.js';
 import { mongoStatusOutput, renderMongoStatus } from '../render/mongo.js';
 import { renderStructured } from '../render/output.js';
-import { retryability } from '../kube/retry.js';
+import { refreshLoop } from './refresh.js';
 
 export interface MongoStatusArgs {
   name: string;
@@ -185,7 +185,7 @@ export async function probePod(
   });
 }
 
-interface Plan {
+export interface Plan {
   kube: Kube;
   ns: string;
   maxLagMs: number;
@@ -210,6 +210,16 @@ async function collect(plan: Plan, args: MongoStatusArgs): Promise<MongoReport> 
   const sts = await kube.client.getNamed<StatefulSet>(STS_PATH(ns, args.name));
   const selector = selectorToString(sts.spec.selector);
   const list = await kube.client.list<Pod>(PODS_PATH(ns), selector ? { labelSelector: selector } : {});
+  return askSet(plan, sts, list.items, args);
+}
+
+/**
+ * Asks the set's pod(s) for rs.status() and analyzes the answers, from the set and pods already
+ * read (`doctor` passes what its shared LISTs returned).
+ */
+export async function askSet(plan: Plan, sts: StatefulSet, allPods: Pod[], args: Pick<MongoStatusArgs, 'pod' | 'each' | 'container'>): Promise<MongoReport> {
+  const { kube, ns } = plan;
+  const list = { items: allPods };
   const pods = setPods(sts, list.items);
   const mode = args.pod ? 'pod' : args.each ? 'each' : 'one';
   const ask = (pod: Pod) => {
@@ -317,32 +327,15 @@ export const mongoStatusCommand = defineCommand<MongoStatusArgs>({
       for (const w of mongoWarnings(report)) deps.log(`warning: ${w}`);
       return { output: format(report, args, deps), exitCode: exitOf(report) };
     }
-    let exitCode: number = ExitCode.Ok;
-    while (!deps.signal.aborted) {
-      let report: MongoReport;
-      try {
-        report = await collect(plan, args);
-      } catch (e) {
-        // -w outlives a lost API server: the client said so once on stderr; try again next round.
-        if (deps.signal.aborted || !retryability(e).retry) throw e;
-        try {
-          await deps.sleep(intervalMs, deps.signal);
-        } catch {
-          break;
-        }
-        continue;
-      }
-      exitCode = exitOf(report);
-      const stamp = new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z');
-      const body = format(report, args, deps);
-      const clear = deps.stdoutIsTTY && !(args.output === 'json' || args.output === 'yaml') ? '\u001b[H\u001b[2J' : '';
-      deps.write(`${clear}${args.output === 'json' || args.output === 'yaml' ? '' : `Every ${args.interval}: kubectl sts mongo-status ${args.name}   ${stamp}\n\n`}${body}`);
-      try {
-        await deps.sleep(intervalMs, deps.signal);
-      } catch {
-        break;
-      }
-    }
+    const exitCode = await refreshLoop(deps, {
+      intervalMs,
+      structured: args.output === 'json' || args.output === 'yaml',
+      header: (stamp) => `Every ${args.interval}: kubectl sts mongo-status ${args.name}   ${stamp}`,
+      round: async () => {
+        const report = await collect(plan, args);
+        return { body: format(report, args, deps), exitCode: exitOf(report) };
+      },
+    });
     return { output: '', exitCode };
   },
 });

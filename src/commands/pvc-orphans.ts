@@ -265,11 +265,13 @@ export const pvcOrphansCommand = defineCommand<PvcOrphansArgs>({
       .option('dry-run', { type: 'string', describe: 'With --delete: client (show what would be deleted) or server (let the API server validate the deletes)' })
       .option('wait', { type: 'boolean', default: true, describe: 'With --delete: wait until the deleted objects are gone, like kubectl delete (--wait=false returns at once)' })
       .option('timeout', { type: 'string', default: '1m', describe: 'With --delete: how long to wait for them (0: no limit); what is still there is reported as terminating, with what holds it' })
+      .option('all-contexts', { type: 'boolean', default: false, describe: 'Without --delete: run against every context of the kubeconfig at once (or name several: --context a,b,c)' })
       .example('kubectl sts pvc-orphans -n shop', 'List the orphaned claims (and Released volumes) in namespace shop')
       .example('kubectl sts pvc-orphans -A -o wide', 'Everywhere, with retention policy, storage class and evidence')
       .example('kubectl sts pvc-orphans -n shop --sts web --delete', "Delete web's leftover claims after confirming")
       .example('kubectl sts cleanup-pv -n shop --delete --include-pvs --yes', 'Also remove Released volumes, without asking')
       .example('kubectl sts pvc-orphans -A --older-than 7d --delete --dry-run=server', 'Preview deleting week-old orphans') as never,
+  fleet: { refuse: (a) => (a.delete ? '--delete cannot be used' : undefined) },
   run: async (args, deps): Promise<CommandResult> => {
     const v = validate(args);
     const kube = await deps.kube();

@@ -25,8 +25,10 @@ const statusCommand = defineCommand<StatusArgs>({
     nameArg(y)
       .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Follow the rollout live until the pods at or above the partition are updated and Ready' })
       .option('timeout', { type: 'string', default: '0', describe: 'With -w: give up after this long (e.g. 5m; 0 waits as long as it takes); exit 1' })
+      .option('all-contexts', { type: 'boolean', default: false, describe: 'Run against every context of the kubeconfig at once (or name several: --context a,b,c); not with -w' })
       .example('kubectl sts rollout status web', 'Where the rollout of web stands')
       .example('kubectl sts rollout status web -w', 'Follow it until the partitioned rollout is done') as never,
+  fleet: { refuse: (a) => (a.watch ? '-w cannot be used' : undefined) },
   run: runStatus,
 });
 

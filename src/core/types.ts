@@ -204,7 +204,7 @@ export interface ControllerRevision extends KubeObject {
 }
 
 export interface Node extends KubeObject {
-  spec?: { unschedulable?: boolean };
+  spec?: { unschedulable?: boolean; taints?: { key: string; value?: string; effect: string }[] };
   status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[] };
 }
 
@@ -220,4 +220,20 @@ export interface KubeEvent extends KubeObject {
 
 export interface Secret extends KubeObject {
   data?: Record<string, string>;
+}
+
+export interface PodDisruptionBudget extends KubeObject {
+  spec: {
+    /** policy/v1: null selects no pod; an empty selector selects every pod of the namespace. */
+    selector?: LabelSelector | null;
+    minAvailable?: number | string;
+    maxUnavailable?: number | string;
+  };
+  status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number; expectedPods?: number };
+}
+
+export interface StorageClass extends KubeObject {
+  provisioner: string;
+  volumeBindingMode?: 'Immediate' | 'WaitForFirstConsumer';
+  reclaimPolicy?: string;
 }

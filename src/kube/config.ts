@@ -42,7 +42,8 @@ export function resolveNamespace(flag: string | undefined, contextNamespace: str
   return flag || contextNamespace || 'default';
 }
 
-export function loadConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+/** Every kubeconfig file in effect, merged as kubectl merges them (first wins), and which files they were. */
+function mergedKubeconfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv): { kc: KubeConfig; existing: string[] } {
   const paths = kubeconfigPaths(flags.kubeconfig, env.KUBECONFIG, env.HOME || os.homedir());
   const existing = paths.filter((p) => fs.existsSync(p));
   if (flags.kubeconfig && existing.length === 0) {
@@ -77,6 +78,16 @@ export function loadConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv = proc
     if (!kc.currentContext && one.currentContext) kc.currentContext = one.currentContext;
   }
 
+  return { kc, existing };
+}
+
+/** The context names of the kubeconfig in effect, in file order (for --all-contexts). */
+export function listContexts(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): string[] {
+  return mergedKubeconfig(flags, env).kc.getContexts().map((c) => c.name);
+}
+
+export function loadConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const { kc, existing } = mergedKubeconfig(flags, env);
   const names = kc.getContexts().map((c) => c.name);
   let contextName = flags.context || kc.getCurrentContext();
   if (!contextName) {

@@ -4,6 +4,8 @@
  */
 import { reviewAccess } from './access.js';
 import { loadConfig } from './config.js';
+
+export { listContexts } from './config.js';
 import { KubeClient } from './client.js';
 import type { ExecFn } from './exec.js';
 import type { Kube, KubeFlags } from './index.js';

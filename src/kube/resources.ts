@@ -23,6 +23,8 @@ export const Resources = {
   events: res('', 'v1', 'events', 'Event'),
   secrets: res('', 'v1', 'secrets', 'Secret'),
   namespaces: res('', 'v1', 'namespaces', 'Namespace', false),
+  poddisruptionbudgets: res('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget'),
+  storageclasses: res('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false),
 } as const satisfies Record<string, ResourceType>;
 
 export interface PathOpts {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dump } from 'js-yaml';
 import { apply, createBoundPVs, createNamespace, fixture, getJson, kubectl, plugin, root, waitFor } from './harness.js';
-import { createScopedIdentity, rulesFromYaml, type PolicyRule, type ScopedIdentity } from './rbac.js';
+import { createScopedIdentity, readmeRules, type PolicyRule, type ScopedIdentity } from './rbac.js';
 import type { PvcOrphansOutput } from '../../src/render/orphans.js';
 import type { FinalizeOutput } from '../../src/render/finalize.js';
 
@@ -22,18 +22,7 @@ let cleanup: () => Promise<void> = async () => {};
 const identities: ScopedIdentity[] = [];
 let heldPv = '';
 
-/** The Role/ClusterRole rules of README's RBAC section, by name. */
-function readmeRules(): Map<string, { kind: string; rules: PolicyRule[] }> {
-  const text = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const start = text.indexOf('\n## Least privilege (RBAC)\n');
-  expect(start, 'README has a "## Least privilege (RBAC)" section').toBeGreaterThan(0);
-  const end = text.indexOf('\n## ', start + 5);
-  const section = text.slice(start, end);
-  const out = new Map<string, { kind: string; rules: PolicyRule[] }>();
-  for (const m of section.matchAll(/```yaml\n([\s\S]*?)```/g)) for (const [k, v] of rulesFromYaml(m[1]!)) out.set(k, v);
-  return out;
-}
-const readme = readmeRules();
+const readme = readmeRules(fs.readFileSync(path.join(root, 'README.md'), 'utf8'));
 
 function rulesOf(name: string): PolicyRule[] {
   const r = readme.get(name);

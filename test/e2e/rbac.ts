@@ -174,3 +174,14 @@ export function rulesFromYaml(text: string): Map<string, { kind: string; rules: 
   }
   return out;
 }
+
+/** The Role/ClusterRole rules of README's "Least privilege (RBAC)" section, by name (the rules users are told to apply). */
+export function readmeRules(readmeText: string): Map<string, { kind: string; rules: PolicyRule[] }> {
+  const start = readmeText.indexOf('\n## Least privilege (RBAC)\n');
+  if (start < 0) throw new Error('README has no "## Least privilege (RBAC)" section');
+  const end = readmeText.indexOf('\n## ', start + 5);
+  const section = readmeText.slice(start, end);
+  const out = new Map<string, { kind: string; rules: PolicyRule[] }>();
+  for (const m of section.matchAll(/```yaml\n([\s\S]*?)```/g)) for (const [k, v] of rulesFromYaml(m[1]!)) out.set(k, v);
+  return out;
+}

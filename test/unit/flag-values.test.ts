@@ -42,6 +42,9 @@ describe('invalid flag values: exit 2, the flag named, nothing asked of the clus
     [['mongo-status', 'mongo', '--interval', 'x'], '--interval'],
     [['mongo-status', 'mongo', '--max-lag', '10'], '--max-lag'],
     [['mongo-status', 'mongo', '--timeout', 'x'], '--timeout'],
+    // doctor
+    [['doctor', '--stuck-after', 'long'], '--stuck-after'],
+    [['doctor', 'web', '-w', '--interval', '5'], '--interval'],
     // pvc-orphans
     [['pvc-orphans', '--older-than', 'old'], '--older-than'],
     [['pvc-orphans', '--delete', '--dry-run=maybe'], '--dry-run'],

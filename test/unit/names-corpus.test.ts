@@ -84,6 +84,8 @@ const FORMS: { form: (n: string) => string[]; plainOnly?: boolean }[] = [
   { form: (n) => ['dns-check', n] },
   { form: (n) => ['dns-check', '--', n] },
   { form: (n) => ['mongo-status', n] },
+  { form: (n) => ['doctor', n] },
+  { form: (n) => ['doctor', '--', n] },
 ];
 
 describe(`every valid name reaches the command as a name (${corpus.length} names)`, () => {
