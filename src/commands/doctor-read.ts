@@ -56,6 +56,10 @@ export async function readScope(kube: Kube, namespace: string | undefined, name:
     opt<Item<'endpointSlices'>>(Resources.endpointslices, `EndpointSlice checks skipped (which pods have DNS records)${allNs}`),
   ]);
   for (const s of statefulSets) s.metadata.namespace ??= namespace;
+  // Nothing at all in the namespace: a typo in -n must not read as "healthy" (asked only then).
+  if (namespace !== undefined && !statefulSets.length && !pods?.length && !claims?.length && (await kube.client.namespaceMissing(namespace))) {
+    warnings.lines.push(`nothing was checked: ${kube.client.missingNamespaceText(namespace)}`);
+  }
   let events: Item<'events'>[] | undefined;
   const notes = newWarnings();
   let revisions: Item<'revisions'>[] | undefined;

@@ -77,6 +77,12 @@ describe.skipIf(clusterKind !== 'kwok')('doctor (real control plane)', () => {
     await cleanup();
   });
 
+  it('-n naming a namespace that does not exist is "nothing was checked" (exit 4), not healthy', async () => {
+    const r = await plugin(['doctor', '-n', `${ns}-typo`]);
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr).toContain(`Namespace "${ns}-typo" does not exist`);
+  });
+
   it('a healthy set: exit 0, nothing but the retention note, from one LIST per resource type', async () => {
     const r = await plugin(['doctor', 'fine', '-n', ns, '-v', '1']);
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
