@@ -13,6 +13,17 @@
  *   `unshare -n` (as the Krew checks run kubectl) makes later processes' connections to 127.0.0.1
  *   fail (ENETUNREACH, or ECONNREFUSED when lo is up there). Each prefix therefore gets its own
  *   persistent wineserver, started here outside any namespace, and stopped by `stop`.
+ * - `connect UNKNOWN` (issue 17): Wine 8.0's setsockopt does not know the Windows option
+ *   IPPROTO_TCP/TCP_KEEPALIVE (3) (`WINEDEBUG=+winsock`: "Unknown IPPROTO_TCP optname 0x00000003"),
+ *   which libuv sets for `socket.setKeepAlive(true, delay)`. Asked for before the connection is
+ *   made, libuv applies it while connecting and fails the connect (UNKNOWN, errno -4094); asked for
+ *   afterwards, the failure is ignored. undici's connector asks before (right after net/tls.connect);
+ *   the binary's transport for a plain kubeconfig (node:https, src/kube/undici-lite.cjs) only after,
+ *   so its API commands work under Wine, and the pvc-orphans test in krew.test.ts would catch a change.
+ *   Reproduced with the release's own node.exe under Wine: undici.fetch and net.connect followed by
+ *   setKeepAlive fail, net.connect alone and setKeepAlive on 'connect' succeed. A kubeconfig that
+ *   goes through the real undici (proxy-url, socks5) should fail the same way under Wine (not run
+ *   here); Windows has the option since Windows 10 1709 (as TCP_KEEPIDLE, the same number).
  * - Wine maps `/` to drive Z:. A Linux absolute path (a kubeconfig's certificate paths) resolves
  *   only while the current directory is on Z: (Node on Windows puts a rootless path on the current
  *   drive), so the tests hand the binary Windows paths (`Z:\...`) and self-contained kubeconfigs.

@@ -3,7 +3,9 @@
  * plugin.yaml, krew-manifest.yaml), checked with Krew itself (krew and validate-krew-manifest
  * built from sigs.k8s.io/krew by scripts/krew/build-tools.sh). Krew installs from --manifest/--archive,
  * with no index fetch and no upgrade check, inside a network namespace with no network at all
- * (`unshare -n`, or `unshare -rn` without root); one test proves that.
+ * (`unshare -n`, or `unshare -rn` without root); one test proves that. The linux/arm64 and
+ * windows/amd64 binaries are run under qemu and Wine (./emulate.ts) against the cluster the
+ * project's global setup starts (./global-setup.ts); macOS binaries are not run (no emulator).
  *
  * A check that cannot run here is reported as SKIPPED with its reason (never passed quietly); with
  * CI=true it fails instead, unless its cause is one README says CI cannot run (CI_CANNOT_RUN).
