@@ -117,6 +117,12 @@ function which(cmd: string): string {
   throw new Error(`${cmd} is not on PATH`);
 }
 
+/** Unpacks a release archive (python3's zipfile drops the file mode: Wine runs an .exe without it). */
+function extract(file: string, dir: string): void {
+  if (file.endsWith('.zip')) must(run('python3', ['-m', 'zipfile', '-e', file, dir]), 'unzip');
+  else must(run('tar', ['-xzf', file, '-C', dir]), 'tar');
+}
+
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 const readManifest = (file: string) => load(fs.readFileSync(file, 'utf8')) as PluginManifest;
 
@@ -232,8 +238,7 @@ describe('release artifacts', () => {
       const { os: o, arch } = p.selector.matchLabels;
       const dir = fs.mkdtempSync(path.join(tmp, `notices-${o}-${arch}-`));
       const file = archiveFor(m, o, arch).file;
-      if (file.endsWith('.zip')) must(run('python3', ['-m', 'zipfile', '-e', file, dir]), 'unzip');
-      else must(run('tar', ['-xzf', file, '-C', dir]), 'tar');
+      extract(file, dir);
       expect(fs.readdirSync(dir).sort(), `${o}/${arch}`).toEqual([...(archiveFiles({ bin: p.bin }) as string[])].sort());
       const node = fs.readFileSync(path.join(dir, 'LICENSE.node'), 'utf8');
       const notices = fs.readFileSync(path.join(dir, 'THIRD_PARTY_NOTICES'), 'utf8');
@@ -522,9 +527,7 @@ describe.each([
       const dir = path.join(work, 'archive');
       fs.mkdirSync(dir);
       const { file } = archiveFor(m, o, arch);
-      if (win) must(run('python3', ['-m', 'zipfile', '-e', file, dir]), 'unzip');
-      else must(run('tar', ['-xzf', file, '-C', dir]), 'tar');
-      if (win) fs.chmodSync(path.join(dir, p.bin), 0o755); // zipfile drops the mode; Wine needs none, qemu would
+      extract(file, dir);
       exe = path.join(dir, p.bin);
     } else {
       const krewRoot = newKrewRoot(`run-${o}-${arch}`);
