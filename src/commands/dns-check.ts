@@ -9,10 +9,11 @@
 import type { Argv } from 'yargs';
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
 import { durationFlag, parseDryRun } from './flags.js';
-import { confirmChange } from './confirm.js';
+import { confirmChange, writeOne } from './change.js';
+import { DEBUG_CONTAINER_PREFIX, debugContainerAdd, debugContainerState, runningDebugContainer, type EphemeralPod } from '../core/debug-container.js';
 import type { Deps } from '../deps.js';
 import type { DryRun as DryRunMode, Kube } from '../kube/index.js';
-import { CliError, InterruptedError, UsageError, checkExitCode, isConflict } from '../errors.js';
+import { CliError, InterruptedError, UsageError, checkExitCode } from '../errors.js';
 import type { EndpointSlice, Pod, Service, StatefulSet } from '../core/types.js';
 import { formatDuration } from '../core/duration.js';
 import { selectorToString } from '../core/labels.js';
@@ -61,13 +62,6 @@ class DebugNotAdded extends Error {}
 /** Lookups of one probe pod run in one exec, at most this many at a time. */
 const BATCH_SIZE = 8;
 
-/** Prefix of the ephemeral containers dns-check adds with --debug-image. */
-export const DEBUG_CONTAINER_PREFIX = 'ksts-dns-';
-
-interface EphemeralPod extends Pod {
-  spec: Pod['spec'] & { ephemeralContainers?: { name: string; image?: string }[] };
-  status?: Pod['status'] & { ephemeralContainerStatuses?: { name: string; state?: { running?: object; terminated?: { reason?: string } ; waiting?: { reason?: string; message?: string } } }[] };
-}
 
 function defaultContainer(pod: Pod, flag: string | undefined): string {
   if (flag) return flag;
@@ -257,33 +251,34 @@ class LookupRunner {
 /**
  * Adds (or reuses) an ephemeral debug container running `image` in the pod, as `kubectl debug`
  * does, and waits until it runs. A change to a running pod that cannot be undone (ephemeral
- * containers stay until the pod is deleted), so it goes through the confirmation gate (`gate`,
- * asked once per run), honours --dry-run, and is sent with the resourceVersion of the pod it was
- * planned on; on a conflict the pod is read again and the plan made again (another debug
- * container of the same image may have appeared meanwhile).
+ * containers stay until the pod is deleted), so it goes through the mutation pipeline: planned
+ * (core debugContainerAdd) on the pod just read, the confirmation gate (`gate`, asked once per
+ * run) before the first add, --dry-run, the pod's resourceVersion as precondition, and on a
+ * conflict the pod read and the plan made again (another run may have added one meanwhile).
  */
 async function ensureDebugContainer(kube: Kube, ns: string, podName: string, image: string, target: string, timeoutMs: number, deps: Deps, o: { gate: (pod: string) => Promise<void>; dryRun: DryRunMode }): Promise<string> {
   const { Resources, resourcePath, observe } = await import('../kube/index.js');
   const path = resourcePath(Resources.pods, { namespace: ns, name: podName });
-  const running = (p: EphemeralPod, name: string) => p.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state;
-  let name: string | undefined;
-  for (let attempt = 1; !name; attempt++) {
-    const pod = await kube.client.get<EphemeralPod>(path);
-    name = (pod.spec.ephemeralContainers ?? []).find((c) => c.name.startsWith(DEBUG_CONTAINER_PREFIX) && c.image === image && running(pod, c.name)?.running)?.name;
-    if (name) break;
-    await o.gate(podName);
-    const candidate = `${DEBUG_CONTAINER_PREFIX}${Math.random().toString(36).slice(2, 7)}`;
-    const spec = { name: candidate, image, command: ['sleep', '3600'], stdin: false, tty: false, targetContainerName: target, terminationMessagePolicy: 'File' };
-    const body = { ...(pod.metadata.resourceVersion ? { metadata: { resourceVersion: pod.metadata.resourceVersion } } : {}), spec: { ephemeralContainers: [spec] } };
-    if (o.dryRun === 'client') throw new DebugNotAdded(`dry run (client): would add ephemeral container ${candidate} (${image}); not added, so these lookups did not run`);
-    try {
-      await kube.client.patch(`${path}/ephemeralcontainers`, body, 'strategic', o.dryRun);
-    } catch (e) {
-      if (isConflict(e) && attempt < 3) continue; // the pod changed since it was read: re-read, re-plan
-      throw e;
-    }
-    if (o.dryRun === 'server') throw new DebugNotAdded(`dry run (server): the API server accepted adding ephemeral container ${candidate} (${image}); not added, so these lookups did not run`);
-    name = candidate;
+  const running = debugContainerState;
+  const candidate = `${DEBUG_CONTAINER_PREFIX}${Math.random().toString(36).slice(2, 7)}`;
+  const write = {
+    read: () => kube.client.get<EphemeralPod>(path),
+    plan: (pod: EphemeralPod) => debugContainerAdd(pod, image, target, candidate),
+    send: (w: { name: string; body: Record<string, unknown> }, mode: 'none' | 'server') => kube.client.patch(`${path}/ephemeralcontainers`, w.body, 'strategic', mode),
+  };
+  const pod = await write.read();
+  const first = write.plan(pod);
+  if ('write' in first) await o.gate(podName);
+  const r = await writeOne(write, o.dryRun, pod);
+  let name: string;
+  if (r.result === 'none' || r.result === 'refused') {
+    name = runningDebugContainer(r.state!, image)!;
+  } else if (r.result === 'planned') {
+    throw new DebugNotAdded(`dry run (client): would add ephemeral container ${r.write.name} (${image}); not added, so these lookups did not run`);
+  } else if (r.result === 'accepted') {
+    throw new DebugNotAdded(`dry run (server): the API server accepted adding ephemeral container ${r.write.name} (${image}); not added, so these lookups did not run`);
+  } else {
+    name = r.write.name;
     deps.log(`added ephemeral container ${name} (${image}) to pod ${podName} for the lookups; ephemeral containers stay until the pod is deleted`);
   }
   const wanted = name;

@@ -9,10 +9,10 @@
  */
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
 import { parseDryRun } from './flags.js';
-import { noTerminalRefusal } from './confirm.js';
+import { confirmChange, MAX_ATTEMPTS, writeOne } from './change.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
-import { AbortedError, CliError, ExitCode, UsageError, checkExitCode, isConflict, isForbidden, isNotFound } from '../errors.js';
+import { AbortedError, CliError, ExitCode, UsageError, checkExitCode, isConflict, isForbidden } from '../errors.js';
 import { newWarnings, readOptional, type Warnings } from '../kube/optional.js';
 import type { ResourceType } from '../kube/resources.js';
 import type { LabelSelector, Node, PersistentVolume, PersistentVolumeClaim, Pod } from '../core/types.js';
@@ -23,7 +23,7 @@ import {
   diagnoseVolumes,
   keyOf,
   planFinalize,
-  stillAllowed,
+  finalizeWrite,
   volumesInScope,
   type Diagnosis,
   type FinalizeInputs,
@@ -32,12 +32,10 @@ import {
 import {
   makeAction,
   refOf,
-  renderAction,
-  renderClaimTable,
-  renderDetails,
-  renderNothingStuck,
-  renderPlanned,
-  renderVolumeTable,
+  renderChanges,
+  renderDiagnosis,
+  renderFinalizeNames,
+  renderResults,
   toOutput,
   type ActionOutput,
   type FinalizeOutput,
@@ -57,7 +55,6 @@ export interface FinalizeArgs {
   selector?: string;
 }
 
-const MAX_ATTEMPTS = 5;
 
 /** Splits the positional names into PV names and (pvc/NAME) claim names. */
 export function parseTargets(names: string[]): { pvs: string[]; claims: string[] } {
@@ -233,40 +230,49 @@ function objectPath(res: typeof import('../kube/resources.js'), d: Diagnosis): s
     : res.resourcePath(res.Resources.persistentvolumeclaims, { namespace: d.namespace ?? '', name: d.name });
 }
 
-/** Removes the finalizers of one planned object, guarded by the resourceVersion read; re-diagnoses on conflict. */
+/**
+ * Removes the finalizers of one planned object through the mutation pipeline: the patch carries
+ * the resourceVersion diagnosed; on a conflict everything the diagnosis needs is read again and
+ * core's finalizeWrite decides afresh (gone, no longer safe, or patched under the new version).
+ */
 async function finalizeOne(
   kube: Kube,
   item: PlanItem,
   o: { dryRun: DryRunFlag; force: boolean; named: boolean; scope: Scope; now: () => number },
 ): Promise<ActionOutput> {
   const res = await import('../kube/resources.js');
-  let d = item.diagnosis;
-  const removed = () => d.finalizers.map((f) => f.name).join(', ');
-  if (o.dryRun === 'client') return makeAction(d, 'would-finalize', `would remove ${removed()} (dry run)`);
-  for (let attempt = 1; ; attempt++) {
-    const body = { metadata: { finalizers: null, resourceVersion: d.resourceVersion } };
-    try {
-      await kube.client.patch(objectPath(res, d), body, 'merge', o.dryRun === 'server' ? 'server' : 'none');
-      if (o.dryRun === 'server') return makeAction(d, 'would-finalize', `the server accepted removing ${removed()} (dry run)`, attempt);
-      return makeAction(d, 'finalized', `removed ${removed()}; the API server deletes it now`, attempt);
-    } catch (e) {
-      if (isNotFound(e)) return makeAction(d, 'gone', 'already deleted', attempt);
-      if (!isConflict(e)) return makeAction(d, 'failed', (e as Error).message, attempt);
-      if (attempt >= MAX_ATTEMPTS) return makeAction(d, 'failed', `it kept changing while being finalized (${attempt} conflicts); run the command again`, attempt);
-      // It changed since it was read: read everything again and decide afresh.
-      const fresh = diagnoseAll((await readCluster(kube, o.scope)).inputs, { ...o.scope, onlyNamed: false }, o.now());
-      const again = [...fresh.volumes, ...fresh.claims].find((x) => keyOf(x) === keyOf(d));
-      if (!again || again.finalizers.length === 0) {
-        return makeAction(d, 'gone', 'its finalizers were removed by their controllers meanwhile', attempt);
-      }
-      if (!stillAllowed(again, { force: o.force, named: o.named })) {
-        return makeAction(again, 'refused', `changed while being finalized and is no longer safe: ${again.reason}`, attempt);
-      }
-      d = again;
+  const removed = (d: Diagnosis) => d.finalizers.map((f) => f.name).join(', ');
+  try {
+    const r = await writeOne<Diagnosis | undefined, Diagnosis, unknown>(
+      {
+        read: async () => {
+          const fresh = diagnoseAll((await readCluster(kube, o.scope)).inputs, { ...o.scope, onlyNamed: false }, o.now());
+          return [...fresh.volumes, ...fresh.claims].find((x) => keyOf(x) === keyOf(item.diagnosis));
+        },
+        plan: (d) => finalizeWrite(d, { force: o.force, named: o.named }),
+        send: (d, mode) => kube.client.patch(objectPath(res, d), { metadata: { finalizers: null, resourceVersion: d.resourceVersion } }, 'merge', mode),
+        goneIsNone: 'already deleted',
+      },
+      o.dryRun,
+      item.diagnosis,
+    );
+    switch (r.result) {
+      case 'planned':
+        return makeAction(r.write, 'would-finalize', `would remove ${removed(r.write)} (dry run)`);
+      case 'accepted':
+        return makeAction(r.write, 'would-finalize', `the server accepted removing ${removed(r.write)} (dry run)`, r.attempts);
+      case 'applied':
+        return makeAction(r.write, 'finalized', `removed ${removed(r.write)}; the API server deletes it now`, r.attempts);
+      case 'refused':
+        return makeAction(r.state ?? item.diagnosis, 'refused', r.reason, r.attempts);
+      case 'none':
+        return makeAction(r.state ?? item.diagnosis, 'gone', r.reason, r.attempts);
     }
+  } catch (e) {
+    if (isConflict(e)) return makeAction(item.diagnosis, 'failed', `it kept changing while being finalized (${MAX_ATTEMPTS} conflicts); run the command again`, MAX_ATTEMPTS);
+    return makeAction(item.diagnosis, 'failed', (e as Error).message);
   }
 }
-
 
 function confirmQuestion(items: PlanItem[]): string {
   const lines = items.map((i) => {
@@ -323,32 +329,13 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
   const c = deps.color;
   const structured = isStructured(args.output);
 
-  // The diagnosis.
-  let head = '';
-  const noPvs = 'The PersistentVolumes could not be read: stuck volumes were not looked for.\n';
-  if (all.length === 0 && inputs.pvsUnread) head += noPvs + (claims ? 'No PersistentVolumeClaim that could be read is stuck Terminating.\n' : '');
-  else if (all.length === 0) head += renderNothingStuck(args.allTypes, claims);
-  else {
-    if (volumes.length) head += renderVolumeTable(volumes, c);
-    else head += inputs.pvsUnread ? noPvs : renderNothingStuck(args.allTypes, false);
-    if (claimDiags.length) head += `\n${renderClaimTable(claimDiags, c)}`;
-    else if (claims) head += '\nNo PersistentVolumeClaim in scope is stuck Terminating.\n';
-    for (const d of all) head += `\n${renderDetails(d, c)}`;
-  }
-
   const named = new Set([...targets.pvs.map((n) => `persistentvolume/${n}`), ...targets.claims.map((n) => `persistentvolumeclaim/${scope.claimNamespace}/${n}`)]);
   const plan = acting ? planFinalize(all, { named, allSafe: args.allSafe, force: args.force }) : [];
   const toFinalize = plan.filter((p) => p.decision === 'finalize');
   const actions: ActionOutput[] = plan.filter((p) => p.decision === 'refuse').map((p) => makeAction(p.diagnosis, 'refused', p.why));
 
-  if (acting) {
-    if (toFinalize.length) {
-      head += `\n${c.bold(dryRun === 'none' ? 'Changes:' : `Changes (dry run, ${dryRun}):`)}\n`;
-      for (const p of toFinalize) head += renderPlanned(p.diagnosis, p.diagnosis.risks, c);
-    } else if (plan.length === 0) {
-      head += args.allSafe ? '\nNothing is safe to finalize with --all-safe.\n' : '\nNothing to finalize.\n';
-    }
-  }
+  let head = renderDiagnosis({ volumes, claims: claimDiags, pvsUnread: Boolean(inputs.pvsUnread), withClaims: claims, allTypes: args.allTypes }, c);
+  if (acting) head += renderChanges(toFinalize.map((p) => p.diagnosis), { dryRun, allSafe: args.allSafe, planned: plan.length }, c);
 
   // Every verb the change needs, asked before the first patch: a missing one stops it whole.
   if (toFinalize.length && dryRun !== 'client') {
@@ -366,19 +353,22 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
 
   // Confirmation: shown the diffs first (table output), and asked with the exact list.
   let streamed = false;
-  let confirmed = dryRun !== 'none' || args.yes || toFinalize.length === 0;
-  if (!confirmed) {
-    if (!deps.interactive) {
-      const refusal = noTerminalRefusal(`remove the finalizers of ${toFinalize.length} object(s)`, []);
-      deps.log(`error: ${refusal.message}`);
-      for (const h of refusal.hints) deps.log(`  ${h}`);
-    } else {
-      if (!structured && args.output !== 'name') {
-        deps.write(head);
-        streamed = true;
-      }
-      confirmed = await deps.confirm(confirmQuestion(toFinalize));
-      if (!confirmed) throw new AbortedError('nothing was changed: the finalizers were not removed', ['Pass --yes to skip the question.']);
+  let confirmed = true;
+  if (toFinalize.length) {
+    const asks = deps.interactive && !args.yes && dryRun === 'none';
+    if (asks && !structured && args.output !== 'name') {
+      deps.write(head);
+      streamed = true;
+    }
+    try {
+      await confirmChange(deps, { action: `remove the finalizers of ${toFinalize.length} object(s)`, lines: [], question: confirmQuestion(toFinalize), yes: args.yes, dryRun });
+    } catch (e) {
+      // No terminal and no --yes: the same refusal as every command, and the report still says
+      // what was diagnosed (each planned object "not-confirmed", exit 1). A "no" stops here.
+      if (deps.interactive || !(e instanceof CliError) || e instanceof AbortedError) throw e;
+      deps.log(`error: ${e.message}`);
+      for (const h of e.hints) deps.log(`  ${h}`);
+      confirmed = false;
     }
   }
 
@@ -411,24 +401,8 @@ export async function runFinalize(args: FinalizeArgs & GlobalArgs, deps: Deps): 
     };
     return { output: renderStructured(out, args.output as 'json' | 'yaml'), exitCode };
   }
-  if (args.output === 'name') {
-    // kubectl's -o name: kind/name (a claim's namespace is the -n in effect).
-    const name = (o: { kind: Diagnosis['kind']; name: string }) => `${o.kind === 'PersistentVolume' ? 'persistentvolume' : 'persistentvolumeclaim'}/${o.name}`;
-    const names = acting ? actions.filter((a) => a.result === 'finalized' || a.result === 'would-finalize').map(name) : all.map(name);
-    return { output: names.map((n) => `${n}\n`).join(''), exitCode };
-  }
-  let tail = '';
-  if (actions.length) {
-    tail += `\n${c.bold('Results:')}\n`;
-    for (const a of actions) tail += renderAction(a, c);
-  }
-  if (remaining > 0) tail += `\n${remaining} object${remaining > 1 ? 's' : ''} still stuck Terminating.\n`;
-  if (!complete) {
-    const unknown = all.filter((d) => d.verdict === 'unknown').length;
-    const parts = [...read.gaps, ...(unknown ? [`${unknown} object${unknown > 1 ? 's have' : ' has'} an unknown verdict`] : [])];
-    if (!parts.length) parts.push('some details could not be checked');
-    tail += `\nPARTIAL: ${parts.join('; ')} (forbidden; see the warnings). This is not a clean bill of health.\n`;
-  }
+  if (args.output === 'name') return { output: renderFinalizeNames(acting ? actions.filter((a) => a.result === 'finalized' || a.result === 'would-finalize') : all), exitCode };
+  const tail = renderResults(actions, { remaining, complete, gaps: read.gaps, unknown: all.filter((d) => d.verdict === 'unknown').length }, c);
   return { output: streamed ? tail : head + tail, exitCode };
 }
 

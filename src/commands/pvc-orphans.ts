@@ -10,14 +10,15 @@
 import { defineCommand, type CommandResult, type GlobalArgs } from './command.js';
 import { durationFlag, parseDryRun } from './flags.js';
 import { waitUntilGone } from './pvc-orphans-wait.js';
-import { confirmChange } from './confirm.js';
+import { confirmChange, MAX_ATTEMPTS, writeOne } from './change.js';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/index.js';
 import { AbortedError, CliError, ExitCode, KubeApiError, UsageError, checkExitCode, isConflict, isForbidden, isNotFound } from '../errors.js';
 import { newWarnings, readOptional, type Warnings } from '../kube/optional.js';
 import type { KubeObject, LabelSelector, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../core/types.js';
 import { detectOrphans, type OrphanFinding, type OrphanResult } from '../core/orphans.js';
-import { confirmationText, planDeletion, recheckClaim, shortKind, type DeleteTarget } from '../core/orphans-delete.js';
+import { claimDeletion, confirmationText, planDeletion, shortKind, volumeDeletion, type DeleteTarget } from '../core/orphans-delete.js';
+import type { DeletePreconditions } from '../core/plan.js';
 import { parseSelector } from '../core/labels.js';
 import { parseDuration } from '../core/duration.js';
 import { closestNames } from '../core/names.js';
@@ -138,6 +139,11 @@ async function fetchAll(kube: Kube, namespace: string | undefined): Promise<Fetc
     ),
   ]);
   const gaps: string[] = [];
+  // Nothing at all in the namespace: a typo in -n must not read as "no orphans" (asked only then).
+  if (namespace !== undefined && !claims.items.length && !statefulSets?.items.length && !pods?.items.length && (await kube.client.namespaceMissing(namespace))) {
+    warnings.lines.push(`nothing was checked: ${kube.client.missingNamespaceText(namespace)}`);
+    gaps.push(`namespace ${namespace} does not exist`);
+  }
   if (!statefulSets) gaps.push('StatefulSets could not be read');
   if (!pods) gaps.push(PODS_GAP);
   if (!volumes) gaps.push('PersistentVolumes could not be read');
@@ -195,36 +201,46 @@ async function executePlan(
         out('notAttempted', `its claim ${t.afterClaim} was not deleted`);
         continue;
       }
-      let path: string;
-      if (t.kind === 'PersistentVolumeClaim') {
-        const claim = claims.get(key)!;
-        const [pods, sets] = await Promise.all([
-          kube.client.list<Pod>(resourcePath(Resources.pods, { namespace: t.namespace })),
-          kube.client.list<StatefulSet>(resourcePath(Resources.statefulsets, { namespace: t.namespace })),
-        ]);
-        const check = recheckClaim(claim, { pods: pods.items, statefulSets: sets.items, now: deps.now() });
-        if (!check.ok) {
-          out('skipped', check.detail);
+      const isClaim = t.kind === 'PersistentVolumeClaim';
+      const path = isClaim
+        ? resourcePath(Resources.persistentvolumeclaims, { namespace: t.namespace, name: t.name })
+        : resourcePath(Resources.persistentvolumes, { name: t.name });
+      const byName = { fieldSelector: `metadata.name=${t.name}` };
+      const named = (o: KubeObject) => o.metadata.name === t.name;
+      try {
+        // The mutation pipeline: read right before the delete (a claim with its namespace's pods
+        // and sets, re-checked as orphaned), delete with that read's uid + resourceVersion, and on
+        // a conflict read and judge again.
+        const o = await writeOne<{ obj: KubeObject | undefined; pods: Pod[]; sets: StatefulSet[] }, DeletePreconditions, KubeObject>(
+          {
+            read: async () => {
+              if (!isClaim) return { obj: (await kube.client.list<PersistentVolume>(resourcePath(Resources.persistentvolumes), byName)).items.find(named), pods: [], sets: [] };
+              const [obj, pods, sets] = await Promise.all([
+                kube.client.list<PersistentVolumeClaim>(resourcePath(Resources.persistentvolumeclaims, { namespace: t.namespace }), byName),
+                kube.client.list<Pod>(resourcePath(Resources.pods, { namespace: t.namespace })),
+                kube.client.list<StatefulSet>(resourcePath(Resources.statefulsets, { namespace: t.namespace })),
+              ]);
+              return { obj: obj.items.find(named), pods: pods.items, sets: sets.items };
+            },
+            plan: (st) =>
+              isClaim
+                ? claimDeletion(t, st.obj as PersistentVolumeClaim | undefined, { pods: st.pods, statefulSets: st.sets, now: deps.now() })
+                : volumeDeletion(t, st.obj as PersistentVolume | undefined),
+            send: (preconditions, mode) => kube.client.delete<KubeObject>(path, { preconditions, dryRun: mode }),
+            goneIsNone: 'already gone',
+          },
+          dryRun,
+        );
+        if (o.result === 'none' || o.result === 'refused') {
+          out('skipped', o.reason);
           continue;
         }
-        path = resourcePath(Resources.persistentvolumeclaims, { namespace: t.namespace, name: t.name });
-      } else {
-        path = resourcePath(Resources.persistentvolumes, { name: t.name });
-      }
-      if (dryRun === 'client') {
         out('deleted');
-        if (t.kind === 'PersistentVolumeClaim') deletedClaims.add(key);
-        continue;
-      }
-      try {
-        const preconditions = t.resourceVersion ? { uid: t.uid, resourceVersion: t.resourceVersion } : { uid: t.uid };
-        const resp = await kube.client.delete<KubeObject>(path, { preconditions, dryRun });
-        out('deleted');
-        responses.set(results[results.length - 1]!, resp);
-        if (t.kind === 'PersistentVolumeClaim') deletedClaims.add(key);
+        if (o.result !== 'planned') responses.set(results[results.length - 1]!, o.response);
+        if (isClaim) deletedClaims.add(key);
       } catch (e) {
-        if (isConflict(e)) out('skipped', 'changed since it was listed (uid/resourceVersion precondition failed); run again to re-check it');
-        else if (isNotFound(e)) out('skipped', 'already gone');
+        if (deps.signal.aborted) out('notAttempted', 'interrupted while it was being deleted: it may or may not have reached the API server');
+        else if (isConflict(e)) out('skipped', `kept changing while being deleted (${MAX_ATTEMPTS} conflicts); run again to re-check it`);
         else out('failed', e instanceof Error ? e.message : String(e));
       }
     }
@@ -308,10 +324,14 @@ export const pvcOrphansCommand = defineCommand<PvcOrphansArgs>({
           t.kind === 'PersistentVolumeClaim'
             ? [
                 { verb: 'delete', resource: Resources.persistentvolumeclaims, namespace: t.namespace, name: t.name },
+                { verb: 'list', resource: Resources.persistentvolumeclaims, namespace: t.namespace },
                 { verb: 'list', resource: Resources.pods, namespace: t.namespace },
                 { verb: 'list', resource: Resources.statefulsets, namespace: t.namespace },
               ]
-            : [{ verb: 'delete', resource: Resources.persistentvolumes, name: t.name }],
+            : [
+                { verb: 'delete', resource: Resources.persistentvolumes, name: t.name },
+                { verb: 'list', resource: Resources.persistentvolumes },
+              ],
         ),
       );
     }
@@ -322,7 +342,9 @@ export const pvcOrphansCommand = defineCommand<PvcOrphansArgs>({
     const claims = new Map<string, PersistentVolumeClaim>(data.claims.map((c) => [`${c.metadata.namespace ?? ''}/${c.metadata.name}`, c]));
     const responses = new Map<DeleteOutcome, KubeObject | undefined>();
     const results = await executePlan(kube, deps, plan.targets, claims, v.dryRun, responses);
-    if (v.dryRun === 'none') await waitUntilGone(kube, deps, results, plan.targets, { timeoutMs: v.timeoutMs, wait: args.wait, responses });
+    // Ctrl-C during the deletes: what was deleted and what was not is the answer (exit 130).
+    const interrupted = deps.signal.aborted;
+    if (v.dryRun === 'none' && !interrupted) await waitUntilGone(kube, deps, results, plan.targets, { timeoutMs: v.timeoutMs, wait: args.wait, responses });
     out.deletion = {
       dryRun: v.dryRun,
       includePvs: args.includePvs,
@@ -333,7 +355,11 @@ export const pvcOrphansCommand = defineCommand<PvcOrphansArgs>({
     const everythingGone =
       v.dryRun === 'none' && plan.notIncluded.length === 0 && plan.unconfirmed.length === 0 && results.every((r) => r.status === 'deleted');
     // Everything found was deleted, but what could not be read was not looked at: 4, not 0.
-    const exitCode = checkExitCode(!everythingGone, !out.complete);
+    const exitCode = interrupted ? ExitCode.Interrupted : checkExitCode(!everythingGone, !out.complete);
+    if (interrupted) {
+      const done = results.filter((r) => r.status === 'deleted').length;
+      deps.log(`interrupted: ${done} of ${results.length} deleted; the rest were not attempted (see the table); run the command again to re-check what is left`);
+    }
     if (args.verbose >= 1) deps.log(`pvc-orphans: ${kube.client.requestCount} API requests in all`);
     if (args.output === 'json' || args.output === 'yaml') return { output: renderStructured(out, args.output), exitCode };
     if (args.output === 'name') return { output: renderNames(results.filter((r) => r.status === 'deleted')), exitCode };

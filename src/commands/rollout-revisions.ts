@@ -4,8 +4,9 @@
  */
 import type { Deps } from '../deps.js';
 import type { ControllerRevision, Pod, StatefulSet } from '../core/types.js';
-import { CliError, ExitCode, UsageError, checkExitCode, isConflict, isNotFound } from '../errors.js';
-import { REVISION_LABEL } from '../core/pods.js';
+import { CliError, ExitCode, UsageError, checkExitCode } from '../errors.js';
+import { podDeletion } from '../core/pods.js';
+import type { DeletePreconditions } from '../core/plan.js';
 import { diffPair, history, planUndo, setFacts, templateOf, type UndoPlan } from '../core/rollout.js';
 import { selectorToString } from '../core/labels.js';
 import { isStructured, renderStructured } from '../render/output.js';
@@ -19,7 +20,8 @@ import {
   type RolloutUndoOutput,
 } from '../render/rollout.js';
 import type { CommandResult, GlobalArgs } from './command.js';
-import { confirmChange, context, listPods, nsFlag, parseDryRun, patchSet, requestsSince, requireRights, type Ctx } from './rollout-shared.js';
+import { confirmChange, writeOne } from './change.js';
+import { context, listPods, nsFlag, parseDryRun, patchSet, requestsSince, requireRights, type Ctx } from './rollout-shared.js';
 
 async function listRevisions(ctx: Ctx, sts: StatefulSet): Promise<ControllerRevision[]> {
   const path = ctx.k.resourcePath(ctx.k.Resources.controllerrevisions, { namespace: ctx.ns });
@@ -167,7 +169,7 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
     const r = dry === 'server' ? await patchSet(ctx, (cur) => undoPatch(cur, revs, pods, args.toRevision), 'server', first) : undefined;
     // --dry-run=server sends the pod deletes too (dryRun=All), with their preconditions.
     const accepted: string[] = [];
-    if (dry === 'server') for (const p of toDelete) if (await deleteBadPod(ctx, p, f.updateRevision, 'server')) accepted.push(p.name);
+    if (dry === 'server') for (const p of toDelete) if (await deleteBadPod(ctx, podNamed(pods, p.name), p, f.updateRevision, 'server')) accepted.push(p.name);
     out.result = 'planned';
     out.message = `would restore the pod template of revision ${initial.to.revision} (${initial.to.name}) on ${ctx.name}${toDelete.length ? ` and delete ${toDelete.map((p) => p.name).join(', ')}` : ''} (dry run: ${dry})${r?.after ? `; the server accepted the patch${toDelete.length ? ` and ${accepted.length} of ${toDelete.length} pod delete(s)` : ''}` : ''}`;
     out.deletedPods = toDelete.map((p) => p.name);
@@ -181,14 +183,14 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
   // The template patch is the first write (its own 403 stops everything); the pod deletes come
   // after it, so their verb is asked first: never a template restored with no right to finish.
   if (toDelete.length) await requireRights(ctx, [['delete', 'pods', toDelete[0]!.name]]);
-  await confirmChange(deps, args.yes, `roll back ${ctx.name} to revision ${initial.to.revision}${toDelete.length ? ` and delete ${toDelete.length} pod(s)` : ''}`, lines);
+  await confirmChange(deps, { action: `roll back ${ctx.name} to revision ${initial.to.revision}${toDelete.length ? ` and delete ${toDelete.length} pod(s)` : ''}`, lines, yes: args.yes });
   const r = await patchSet(ctx, (cur) => undoPatch(cur, revs, pods, args.toRevision), 'none', first);
   if (!r.after) {
     out.result = 'noop';
     out.message = `statefulset ${ctx.name} changed meanwhile and already has that template`;
     return finish();
   }
-  for (const p of toDelete) if (await deleteBadPod(ctx, p, f.updateRevision, 'none')) out.deletedPods.push(p.name);
+  for (const p of toDelete) if (await deleteBadPod(ctx, podNamed(pods, p.name), p, f.updateRevision, 'none')) out.deletedPods.push(p.name);
   out.message = `statefulset.apps/${ctx.name} rolled back to revision ${initial.to.revision} (${initial.to.name})${out.deletedPods.length ? `; deleted ${out.deletedPods.join(', ')}` : ''}`;
   return finish([`  follow: kubectl sts rollout status ${ctx.name} ${nsFlag(ctx)} -w`]);
 }
@@ -199,27 +201,27 @@ function undoPatch(cur: StatefulSet, revs: ControllerRevision[], pods: Pod[], to
 }
 
 /**
- * Deletes a pod of the bad revision with uid + resourceVersion preconditions, so that only the
- * pod that was judged is deleted. On a conflict (the pod changed since it was read) it is read
- * again and re-judged: still the same pod on the bad revision, it is deleted with the new
- * preconditions; replaced, or moved to another revision, it is left alone. False when not deleted.
+ * Deletes a pod of the bad revision through the mutation pipeline: uid + resourceVersion
+ * preconditions, so only the pod that was judged is deleted. On a conflict it is read again (the
+ * LIST the command already needs: no extra "get pods" right) and re-judged (core podDeletion):
+ * still the same pod on the bad revision, it is deleted with the new preconditions; replaced,
+ * gone or moved to another revision, it is left alone. False when not deleted.
  */
-async function deleteBadPod(ctx: Ctx, p: { name: string; uid?: string | undefined; resourceVersion?: string | undefined }, badRevision: string | undefined, dryRun: 'none' | 'server'): Promise<boolean> {
+async function deleteBadPod(ctx: Ctx, judged: Pod | undefined, p: { name: string; uid?: string | undefined }, badRevision: string | undefined, dryRun: 'none' | 'server'): Promise<boolean> {
   const path = ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name: p.name });
-  let pre: { uid?: string; resourceVersion?: string } = { ...(p.uid ? { uid: p.uid } : {}), ...(p.resourceVersion ? { resourceVersion: p.resourceVersion } : {}) };
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      await ctx.client.delete(path, { preconditions: pre, dryRun });
-      return true;
-    } catch (e) {
-      if (isNotFound(e)) return false; // already gone: the controller replaces it from the restored template
-      if (!isConflict(e) || attempt === 3) throw e;
-      // Re-read through the LIST the command already needs (no extra "get pods" right).
-      const fresh = await ctx.client.list<Pod>(ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns }), { fieldSelector: `metadata.name=${p.name}` });
-      const now = fresh.items[0];
-      if (!now || (p.uid && now.metadata.uid !== p.uid) || (badRevision && now.metadata.labels?.[REVISION_LABEL] !== badRevision)) return false;
-      pre = { uid: now.metadata.uid!, resourceVersion: now.metadata.resourceVersion! };
-    }
-  }
-  return false;
+  const o = await writeOne<Pod | undefined, DeletePreconditions, unknown>(
+    {
+      read: async () => (await ctx.client.list<Pod>(ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns }), { fieldSelector: `metadata.name=${p.name}` })).items.find((x) => x.metadata.name === p.name),
+      plan: (now) => podDeletion(p, now, (rev) => !badRevision || rev === badRevision),
+      send: (preconditions, mode) => ctx.client.delete(path, { preconditions, dryRun: mode }),
+      goneIsNone: `${p.name} is already gone`, // the controller replaces it from the restored template
+    },
+    dryRun,
+    judged,
+  );
+  return o.result !== 'none';
+}
+
+function podNamed(pods: Pod[], name: string): Pod | undefined {
+  return pods.find((x) => x.metadata.name === name);
 }

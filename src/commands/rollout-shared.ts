@@ -3,17 +3,16 @@
  * the set with a resourceVersion precondition, confirmations, and the watch-based wait for the
  * pods of a partition.
  */
-import { confirmChange as confirmGate } from './confirm.js';
+import { writeOne } from './change.js';
 import type { Deps } from '../deps.js';
 import type { Kube, KubeClient } from '../kube/index.js';
 import type { KubeEvent, Pod, StatefulSet } from '../core/types.js';
-import { AbortedError, CliError, ExitCode, UsageError, isConflict } from '../errors.js';
+import { CliError, ExitCode, UsageError } from '../errors.js';
 import { selectorToString } from '../core/labels.js';
 import { formatDuration } from '../core/duration.js';
 import { describePodState, lastEventLine, waitProgress, type WaitProgress, type WaitTarget } from '../core/rollout.js';
 import { patchLanded } from '../core/patch-landed.js';
 import { setDrift, unknownRevision } from '../core/rollout-drift.js';
-import { retryability } from '../kube/retry.js';
 import type { GlobalArgs } from './command.js';
 
 export type DryRunMode = 'none' | 'client' | 'server';
@@ -105,38 +104,26 @@ export async function patchSet<P extends { patch?: Record<string, unknown> | und
   dryRun: DryRunMode,
   first?: StatefulSet,
 ): Promise<{ before: StatefulSet; after: StatefulSet | undefined; plan: P; body: Record<string, unknown> | undefined }> {
-  let current = first ?? (await ctx.client.getNamed<StatefulSet>(ctx.stsPath));
-  for (let attempt = 1; ; attempt++) {
-    const p = plan(current);
-    if (!p.patch) return { before: current, after: undefined, plan: p, body: undefined };
-    const meta = (p.patch.metadata as Record<string, unknown> | undefined) ?? {};
-    const body = { ...p.patch, metadata: { ...meta, resourceVersion: current.metadata.resourceVersion } };
-    if (dryRun === 'client') return { before: current, after: undefined, plan: p, body };
-    try {
-      const after = await ctx.client.patch<StatefulSet>(ctx.stsPath, body, p.type ?? 'merge', dryRun === 'server' ? 'server' : 'none');
-      return { before: current, after, plan: p, body };
-    } catch (e) {
-      const lost = lostAnswer(e);
-      if ((!isConflict(e) && !lost) || attempt >= 5) throw e;
-      const before = current;
-      current = await ctx.client.get<StatefulSet>(ctx.stsPath);
+  let planned: P | undefined;
+  const o = await writeOne<StatefulSet, { p: P; body: Record<string, unknown> }, StatefulSet>(
+    {
+      read: () => ctx.client.get<StatefulSet>(ctx.stsPath),
+      plan: (cur) => {
+        planned = plan(cur);
+        if (!planned.patch) return { none: 'no patch' };
+        const meta = (planned.patch.metadata as Record<string, unknown> | undefined) ?? {};
+        return { write: { p: planned, body: { ...planned.patch, metadata: { ...meta, resourceVersion: cur.metadata.resourceVersion } } } };
+      },
+      send: (w, mode) => ctx.client.patch<StatefulSet>(ctx.stsPath, w.body, w.p.type ?? 'merge', mode),
       // The connection broke after the PATCH was sent: if it landed, it must not be applied twice.
-      if (lost && dryRun === 'none' && current.metadata.resourceVersion !== before.metadata.resourceVersion && patchLanded(p.patch, current)) {
-        return { before, after: current, plan: p, body };
-      }
-    }
-  }
-}
-
-/** A write whose outcome is unknown: the server (or the connection) failed after it may have been applied. */
-function lostAnswer(e: unknown): boolean {
-  const r = retryability(e);
-  return r.retry && !r.notApplied;
-}
-
-/** Asks before a disruptive change unless --yes; refuses without a terminal. */
-export async function confirmChange(deps: Deps, yes: boolean | undefined, what: string, lines: string[]): Promise<void> {
-  await confirmGate(deps, { action: what, lines, yes });
+      landed: (w, now, before) => now.metadata.resourceVersion !== before.metadata.resourceVersion && patchLanded(w.p.patch, now),
+    },
+    dryRun,
+    first ?? (await ctx.client.getNamed<StatefulSet>(ctx.stsPath)),
+  );
+  if (o.result === 'none' || o.result === 'refused') return { before: o.state!, after: undefined, plan: planned!, body: undefined };
+  const after = o.result === 'applied' ? (o.response ?? o.now) : o.result === 'accepted' ? o.response : undefined;
+  return { before: o.state, after, plan: o.write.p, body: o.write.body };
 }
 
 export function isTimeout(e: unknown): boolean {
@@ -147,12 +134,8 @@ export function isAbort(e: unknown, deps: Deps): boolean {
   return deps.signal.aborted || (e as { name?: string })?.name === 'AbortError';
 }
 
-export type WaitOutcome =
-  | { kind: 'done'; sts: StatefulSet; pods: Pod[]; waitedMs: number }
-  /** Someone else changed the set during the wait (`drift` says what); `sts` is the set as it is now. */
-  | { kind: 'changed'; sts: StatefulSet; pods: Pod[]; drift: string[]; waitedMs: number }
-  | { kind: 'timeout'; sts: StatefulSet; pods: Pod[]; waitingOn: WaitProgress['waitingOn']; waitedMs: number }
-  | { kind: 'interrupted'; waitingOn: WaitProgress['waitingOn']; waitedMs: number };
+export type { WaitOutcome } from '../core/rollout-run.js';
+import type { WaitOutcome } from '../core/rollout-run.js';
 
 /**
  * Waits, by list+watch (no polling), until every pod in `target.ordinals` runs the update

@@ -14,13 +14,15 @@ import {
   planPodDeletions,
   planStep,
   setFacts,
-  targetOrdinals,
 } from '../core/rollout.js';
 import { renderStructured, isStructured } from '../render/output.js';
-import type { RolloutStepOutput } from '../render/rollout.js';
+import { renderStepText, type RolloutStepOutput } from '../render/rollout.js';
+import { afterInterval, afterPatch, afterStuck, afterWait, interruptedAt, newStepRun, resumeCommand, type Next, type StepAsk } from '../core/rollout-run.js';
 import type { CommandResult, GlobalArgs } from './command.js';
+import { confirmChange, writeOne } from './change.js';
+import { podDeletion } from '../core/pods.js';
+import type { DeletePreconditions } from '../core/plan.js';
 import {
-  confirmChange,
   context,
   formatDuration,
   isAbort,
@@ -79,13 +81,27 @@ export function validateStepArgs(args: StepArgs): { mode: RolloutStepOutput['mod
   return { mode, step: step ?? 1 };
 }
 
-function continueCommand(ctx: Ctx, args: StepArgs, partition: number, step: number): string {
-  const base = `kubectl sts rollout ${ctx.name} ${nsFlag(ctx)}`;
-  if (args.deletePods) return `${base} ${args.auto ? '--auto' : `--step ${step}`} --delete-pods`;
-  if (args.auto) return `${base} --auto${step !== 1 ? ` --step ${step}` : ''} --interval ${args.interval} --timeout ${args.timeout}`;
-  return `${base} --to ${partition} --timeout ${args.timeout}`;
+function stepAsk(args: StepArgs, ctx: Ctx, mode: RolloutStepOutput['mode'], step: number, o: { dry: StepAsk['dryRun']; timeoutMs: number; intervalMs: number }): StepAsk {
+  return {
+    mode: mode === 'auto' || (mode === 'delete-pods' && args.auto) ? 'auto' : args.to !== undefined ? 'to' : 'step',
+    step,
+    to: args.to,
+    wait: args.wait,
+    dryRun: o.dry,
+    interval: args.interval,
+    intervalMs: o.intervalMs,
+    timeout: args.timeout,
+    timeoutMs: o.timeoutMs,
+    nsFlag: `-n ${ctx.ns}`,
+    deletePods: mode === 'delete-pods',
+  };
 }
 
+/**
+ * The I/O of a step/to/auto run; every decision is core's (src/core/rollout-run.ts): patch the
+ * partition, wait for its pods, watch the interval, read a stuck pod's events — each outcome goes
+ * to a transition, which says what to do next.
+ */
 export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<CommandResult> {
   const { mode, step } = validateStepArgs(args);
   const dry = parseDryRun(args.dryRun);
@@ -101,149 +117,64 @@ export async function runStep(args: StepArgs & GlobalArgs, deps: Deps): Promise<
     if (deps.signal.aborted) throw new InterruptedError(`before statefulset ${ctx.name} was read; nothing was changed`);
     throw e;
   }
-  const from = setFacts(sts).partition;
-  const out: RolloutStepOutput = {
-    kind: 'RolloutStep',
-    namespace: ctx.ns,
-    name: ctx.name,
-    mode,
-    ...(dry !== 'none' ? { dryRun: dry } : {}),
-    result: 'ok',
-    partition: { from, to: from },
-    steps: [],
-    message: '',
-    notes: [],
-    requests: 0,
-    warnings: [],
-  };
-  const addNotes = (n: string[]) => {
-    for (const x of n) if (!out.notes.includes(x)) out.notes.push(x);
-  };
+  const run = newStepRun(sts, { name: ctx.name, namespace: ctx.ns }, stepAsk(args, ctx, mode, step, { dry, timeoutMs, intervalMs }));
   const req = mode === 'to' ? { to: args.to! } : { step };
-  let exitCode: number = ExitCode.Ok;
-  // Where the rollout stands, kept up to date for a report if it stops early (Ctrl-C, server gone).
-  const standing: RolloutStanding = { name: ctx.name, namespace: ctx.ns, from, partition: from, updated: [] };
   // A wait rides out a lost API server for as long as its --timeout; so do the reads and
   // precondition-guarded writes between steps.
   ctx.client.outageBudgetMs = timeoutMs || Infinity;
+  let next: Next = { kind: 'step' };
   try {
-    return await stepLoop();
+    while (next.kind !== 'finish') {
+      switch (next.kind) {
+        case 'step': {
+          run.standing.inFlight = true;
+          let r: Awaited<ReturnType<typeof patchSetStep>>;
+          try {
+            r = await patchSetStep(ctx, sts, req, dry);
+          } catch (e) {
+            // Refused or failed before the PATCH was sent: nothing in flight. (A lost answer stays "in flight".)
+            if (!deps.signal.aborted && !(e instanceof KubeApiError && e.exitCode === ExitCode.Unreachable)) run.standing.inFlight = false;
+            throw e;
+          }
+          run.standing.inFlight = false;
+          sts = undefined; // a later step re-reads the set (one GET)
+          next = afterPatch(run, { plan: r.plan.plan, before: r.before, after: r.after, body: r.body ?? (r.plan.plan.kind === 'patch' ? partitionPatch(r.plan.plan.to) : undefined) });
+          break;
+        }
+        case 'wait': {
+          const t = run.target!;
+          const w = await waitForPartition(ctx, deps, t.current, { partition: t.partition, generation: t.generation, ordinals: t.ordinals }, { timeoutMs, templateObserved: t.templateObserved, label: `${ctx.name} partition ${t.partition}` });
+          if (w.kind === 'interrupted') {
+            run.standing.pending = w.waitingOn?.name;
+            const i = interruptedAt(run);
+            throw new InterruptedError(i.message, [i.resume]);
+          }
+          next = afterWait(run, w);
+          break;
+        }
+        case 'stuck':
+          next = afterStuck(run, next.podName, await stuckDetail(ctx, next.pod, next.podName, next.fallback));
+          break;
+        case 'interval': {
+          const problem = await watchInterval(ctx, deps, run.target!.current, next.pods, next.names, intervalMs, timeoutMs);
+          if (problem === 'interrupted') {
+            const i = interruptedAt(run, 'stopped during the --interval watch');
+            throw new InterruptedError(i.message, [i.resume]);
+          }
+          next = afterInterval(run, problem);
+          break;
+        }
+        case 'refuse':
+          throw new CliError(next.reason, ExitCode.Problems, next.hints);
+      }
+    }
   } catch (e) {
-    throw stoppedEarly(e, deps, standing, continueCommand(ctx, args, standing.partition, step));
+    throw stoppedEarly(e, deps, run.standing, resumeCommand(run, run.standing.partition));
   }
-
-  async function stepLoop(): Promise<CommandResult> {
-  for (;;) {
-    let r: Awaited<ReturnType<typeof patchSetStep>>;
-    standing.inFlight = true;
-    try {
-      r = await patchSetStep(ctx, sts, req, dry);
-    } catch (e) {
-      // Refused or failed before the PATCH was sent: nothing in flight. (A lost answer stays "in flight".)
-      if (!deps.signal.aborted && !(e instanceof KubeApiError && e.exitCode === ExitCode.Unreachable)) standing.inFlight = false;
-      throw e;
-    }
-    standing.inFlight = false;
-    if (r.plan.plan.kind === 'patch' && dry === 'none') standing.partition = r.plan.plan.to;
-    const plan = r.plan.plan;
-    if (plan.kind === 'refuse') throw new CliError(plan.reason, ExitCode.Problems, plan.hints);
-    addNotes(plan.notes);
-    const f = setFacts(r.before);
-    let target: { partition: number; generation: number };
-    let templateObserved: boolean;
-    let current: StatefulSet;
-    if (plan.kind === 'noop') {
-      if (plan.settled || !args.wait || dry !== 'none') {
-        if (!out.steps.length) out.result = 'noop';
-        out.message = out.steps.length ? `rollout of ${ctx.name} complete at partition ${plan.partition}` : plan.reason;
-        break;
-      }
-      // Nothing to change, but pods at this partition may still be rolling: wait for them.
-      templateObserved = f.observed;
-      target = { partition: plan.partition, generation: templateObserved ? 0 : (r.before.metadata.generation ?? 0) };
-      current = r.before;
-    } else {
-      out.partition.to = plan.to;
-      if (dry !== 'none') {
-        out.result = 'planned';
-        out.patch = r.body ?? partitionPatch(plan.to);
-        out.message = `would set the partition of ${ctx.name} from ${plan.from} to ${plan.to}${plan.newTargets.length ? `; pods to update: ${plan.newTargets.map((o) => `${ctx.name}-${o}`).join(', ')}` : ''}`;
-        break;
-      }
-      current = r.after!;
-      // The template was already observed before our partition change: updateRevision is final, and
-      // the pods alone tell when the step is done (only the set's watch could show the controller
-      // observing the partition's generation). Otherwise the set is watched too, for that generation.
-      templateObserved = f.observed && Boolean(f.updateRevision);
-      target = { partition: plan.to, generation: templateObserved ? 0 : (current.metadata.generation ?? 0) };
-      if (!args.wait) {
-        out.steps.push({ partition: plan.to, pods: plan.newTargets.map((o) => `${ctx.name}-${o}`), waitedMs: 0 });
-        out.message = `partition of ${ctx.name} set from ${plan.from} to ${plan.to}; not waiting (--no-wait)`;
-        break;
-      }
-    }
-    const cf = setFacts(current);
-    const ordinals = targetOrdinals(cf.start, cf.replicas, target.partition);
-    const w = await waitForPartition(ctx, deps, current, { ...target, ordinals }, { timeoutMs, templateObserved, label: `${ctx.name} partition ${target.partition}` });
-    if (w.kind === 'interrupted') {
-      standing.pending = w.waitingOn?.name;
-      throw new InterruptedError(standingText(standing), [`Resume: ${continueCommand(ctx, args, target.partition, step)}`]);
-    }
-    if (w.kind === 'changed') {
-      // A second writer changed the set under the step: change nothing more, say what changed.
-      const now = setFacts(w.sts).partition;
-      out.result = 'stopped';
-      out.partition.to = now;
-      standing.partition = now;
-      out.continueWith = continueCommand(ctx, args, now, step);
-      addNotes([`review what changed before stepping again: kubectl sts rollout diff ${ctx.name} ${nsFlag(ctx)}`]);
-      out.message = `statefulset ${ctx.name} was changed by someone else during the step (${w.drift.join('; ')}); stopped without changing anything more: the partition is ${now}`;
-      exitCode = ExitCode.Problems;
-      break;
-    }
-    if (w.kind === 'timeout') {
-      const podName = w.waitingOn?.name ?? `${ctx.name}-${ordinals[0] ?? ''}`;
-      const pod = w.pods.find((p) => p.metadata.name === podName);
-      const d = await stuckDetail(ctx, pod, podName, w.waitingOn?.reason ?? 'not updated');
-      out.result = 'stopped';
-      out.stuck = { pod: podName, reason: d.reason, lastEvent: d.lastEvent };
-      out.continueWith = continueCommand(ctx, args, target.partition, step);
-      out.message = `timed out after ${formatDuration(timeoutMs)}: ${podName} did not become Ready on the update revision (${d.reason}); the partition stays at ${target.partition}`;
-      exitCode = ExitCode.Problems;
-      break;
-    }
-    const updatedPods = ordinals.map((o) => `${ctx.name}-${o}`);
-    for (const p of plan.kind === 'patch' ? plan.newTargets.map((o) => `${ctx.name}-${o}`) : []) if (!standing.updated.includes(p)) standing.updated.push(p);
-    out.steps.push({ partition: target.partition, pods: plan.kind === 'patch' ? plan.newTargets.map((o) => `${ctx.name}-${o}`) : updatedPods, waitedMs: w.waitedMs });
-    if (mode !== 'auto' || target.partition === 0) {
-      out.message =
-        target.partition === 0
-          ? `rollout of ${ctx.name} complete: all ${cf.replicas} pods run ${w.sts.status?.updateRevision ?? 'the update revision'} and are Ready`
-          : `partition of ${ctx.name} at ${target.partition}: ${ordinals.length} of ${cf.replicas} pods updated and Ready (ordinals >= ${cf.start + target.partition})`;
-      break;
-    }
-    if (intervalMs > 0) {
-      const problem = await watchInterval(ctx, deps, current, w.pods, ordinals.map((o) => `${ctx.name}-${o}`), intervalMs, timeoutMs);
-      if (problem === 'interrupted') {
-        throw new InterruptedError(`${standingText(standing)} (stopped during the --interval watch)`, [
-          `Resume: ${continueCommand(ctx, args, target.partition, step)}`,
-        ]);
-      }
-      if (problem) {
-        out.result = 'stopped';
-        out.stuck = { pod: problem.pod, reason: problem.reason };
-        out.continueWith = continueCommand(ctx, args, target.partition, step);
-        out.message = `stopped: ${problem.pod} ${problem.reason} during the ${args.interval} interval; the partition stays at ${target.partition}`;
-        exitCode = ExitCode.Problems;
-        break;
-      }
-    }
-    sts = undefined; // the next step re-reads the set (one GET)
-  }
-  out.requests = requestsSince(ctx);
-  if (isStructured(args.output)) return { output: renderStructured(out, args.output as 'json' | 'yaml'), exitCode };
-  return { output: renderStepText(out, deps), exitCode };
-  }
+  run.report.requests = requestsSince(ctx);
+  const out: RolloutStepOutput = run.report;
+  if (isStructured(args.output)) return { output: renderStructured(out, args.output as 'json' | 'yaml'), exitCode: next.exitCode };
+  return { output: renderStepText(out, deps.color), exitCode: next.exitCode };
 }
 
 /**
@@ -328,28 +259,6 @@ async function watchInterval(
   }
 }
 
-export function renderStepText(out: RolloutStepOutput, deps: Pick<Deps, 'color'>): string {
-  const c = deps.color;
-  const lines: string[] = [];
-  for (const n of out.notes) lines.push(c.yellow(`note: ${n}`));
-  if (out.result === 'planned') {
-    lines.push(`${out.message} (dry run: ${out.dryRun})`);
-    if (out.patch) lines.push(`patch: ${JSON.stringify(out.patch)}`);
-    return `${lines.join('\n')}\n`;
-  }
-  for (const s of out.steps) {
-    lines.push(`statefulset.apps/${out.name} partition ${s.partition}: ${s.pods.length ? s.pods.join(', ') : 'no new pods'} updated and Ready${s.waitedMs ? ` (${formatDuration(s.waitedMs)})` : ''}`);
-  }
-  const msg = out.result === 'stopped' ? c.red(out.message) : out.result === 'ok' ? c.green(out.message) : out.message;
-  lines.push(msg);
-  if (out.stuck?.lastEvent) lines.push(`  last event of ${out.stuck.pod}: ${out.stuck.lastEvent}`);
-  if (out.continueWith) {
-    lines.push(`  continue:  ${out.continueWith}`);
-    lines.push(`  roll back: kubectl sts rollout undo ${out.name} -n ${out.namespace}${out.stuck ? ' --force' : ''}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 // ---------------------------------------------------------------- OnDelete
 
 async function runDeletePods(
@@ -382,10 +291,11 @@ async function runDeletePods(
     requests: 0,
     warnings: [],
   };
+  const resume = resumeCommand({ ask: stepAsk(args, ctx, 'delete-pods', o.step, { dry: o.dry, timeoutMs: o.timeoutMs, intervalMs: o.intervalMs }), report: out }, 0);
   const finish = (exitCode: number): CommandResult => {
     out.requests = requestsSince(ctx);
     if (isStructured(args.output)) return { output: renderStructured(out, args.output as 'json' | 'yaml'), exitCode };
-    return { output: renderStepText(out, deps), exitCode };
+    return { output: renderStepText(out, deps.color), exitCode };
   };
   if (!f.observed) out.notes.push(`the controller has not observed generation ${f.generation} yet; the update revision may still change`);
   if (!plan.pods.length) {
@@ -397,17 +307,22 @@ async function runDeletePods(
   if (o.dry !== 'none') {
     // --dry-run=server sends each delete (dryRun=All, with its preconditions): the API server
     // checks the rights and admission; nothing is deleted, so nothing is waited for.
-    if (o.dry === 'server') for (const p of plan.pods) await ctx.client.delete(podPath(ctx, p.name), { preconditions: podPreconditions(p), dryRun: 'server' });
+    if (o.dry === 'server') for (const p of plan.pods) await deletePod(ctx, pods, p, f.updateRevision, 'server');
     out.result = 'planned';
     out.message = `would delete ${names.join(', ')} one at a time (highest ordinal first), waiting for each to return Ready on ${f.updateRevision}${o.dry === 'server' ? '; the API server accepted every delete' : ''}`;
     return finish(ExitCode.Ok);
   }
-  await confirmChange(deps, args.yes, `delete ${names.length} pod(s) of ${ctx.name}`, [
-    `Pods to delete, one at a time, each recreated from revision ${f.updateRevision}:`,
-    ...plan.pods.map((p) => `  ${p.name} (revision ${p.revision || '<none>'})`),
-  ]);
+  await confirmChange(deps, {
+    action: `delete ${names.length} pod(s) of ${ctx.name}`,
+    lines: [`Pods to delete, one at a time, each recreated from revision ${f.updateRevision}:`, ...plan.pods.map((p) => `  ${p.name} (revision ${p.revision || '<none>'})`)],
+    yes: args.yes,
+  });
   for (const p of plan.pods) {
-    await ctx.client.delete(podPath(ctx, p.name), { preconditions: podPreconditions(p) });
+    const deleted = await deletePod(ctx, pods, p, f.updateRevision, 'none');
+    if (!deleted.done) {
+      out.notes.push(`${p.name} was not deleted: ${deleted.reason}`);
+      continue;
+    }
     const w = await waitForPartition(ctx, deps, sts, { partition: p.ordinal - f.start, generation: 0, ordinals: [p.ordinal] }, {
       timeoutMs: o.timeoutMs,
       templateObserved: f.observed,
@@ -415,13 +330,13 @@ async function runDeletePods(
     });
     if (w.kind === 'interrupted') {
       throw new InterruptedError(`while waiting for ${p.name} to come back (the StatefulSet controller goes on recreating it); ${out.steps.length} pod(s) already replaced stay replaced; no further pod was deleted`, [
-        `Resume: ${continueCommand(ctx, args, 0, o.step)}`,
+        `Resume: ${resume}`,
       ]);
     }
     if (w.kind === 'changed') {
       out.result = 'stopped';
       out.message = `statefulset ${ctx.name} was changed by someone else while ${p.name} was replaced (${w.drift.join('; ')}); no further pod was deleted`;
-      out.continueWith = continueCommand(ctx, args, 0, o.step);
+      out.continueWith = resume;
       return finish(ExitCode.Problems);
     }
     if (w.kind === 'timeout') {
@@ -429,7 +344,7 @@ async function runDeletePods(
       const d = await stuckDetail(ctx, pod, p.name, w.waitingOn?.reason ?? 'not Ready');
       out.result = 'stopped';
       out.stuck = { pod: p.name, reason: d.reason, lastEvent: d.lastEvent };
-      out.continueWith = continueCommand(ctx, args, 0, o.step);
+      out.continueWith = resume;
       out.message = `timed out after ${formatDuration(o.timeoutMs)}: ${p.name} did not return Ready on the update revision (${d.reason}); no further pod was deleted`;
       return finish(ExitCode.Problems);
     }
@@ -437,7 +352,7 @@ async function runDeletePods(
     if (args.auto && o.intervalMs > 0 && p !== plan.pods[plan.pods.length - 1]) {
       const problem = await watchInterval(ctx, deps, sts, w.pods, [p.name], o.intervalMs, o.timeoutMs);
       if (problem === 'interrupted') {
-        throw new InterruptedError(`during the --interval watch after ${p.name}; no further pod was deleted`, [`Resume: ${continueCommand(ctx, args, 0, o.step)}`]);
+        throw new InterruptedError(`during the --interval watch after ${p.name}; no further pod was deleted`, [`Resume: ${resume}`]);
       }
       if (problem) {
         out.result = 'stopped';
@@ -452,11 +367,25 @@ async function runDeletePods(
   return finish(ExitCode.Ok);
 }
 
-function podPath(ctx: Ctx, name: string): string {
-  return ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name });
+/**
+ * Deletes one outdated pod of an OnDelete set through the mutation pipeline: the uid and
+ * resourceVersion it was judged on; on a conflict it is read again and re-judged (core
+ * podDeletion): replaced, gone or already on the update revision, it is left alone.
+ */
+async function deletePod(ctx: Ctx, pods: Pod[], p: { name: string; uid?: string | undefined }, updateRevision: string | undefined, mode: 'none' | 'server'): Promise<{ done: true } | { done: false; reason: string }> {
+  const o = await writeOne<Pod | undefined, DeletePreconditions, unknown>(
+    {
+      read: async () => (await ctx.client.list<Pod>(podsPath(ctx), { fieldSelector: `metadata.name=${p.name}` })).items.find((x) => x.metadata.name === p.name),
+      plan: (now) => podDeletion(p, now, (rev) => rev !== updateRevision),
+      send: (preconditions, m) => ctx.client.delete(podPath(ctx, p.name), { preconditions, dryRun: m }),
+      goneIsNone: `${p.name} is already gone`,
+    },
+    mode,
+    pods.find((x) => x.metadata.name === p.name),
+  );
+  return o.result === 'none' ? { done: false, reason: o.reason } : { done: true };
 }
 
-/** Only the pod that was planned on is deleted: its uid and the resourceVersion that was read. */
-function podPreconditions(p: { uid?: string | undefined; resourceVersion?: string | undefined }): { uid?: string; resourceVersion?: string } {
-  return { ...(p.uid ? { uid: p.uid } : {}), ...(p.resourceVersion ? { resourceVersion: p.resourceVersion } : {}) };
+function podPath(ctx: Ctx, name: string): string {
+  return ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name });
 }

@@ -18,6 +18,7 @@
 import type { LabelSelector, Node, ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod } from './types.js';
 import { humanDuration } from './duration.js';
 import { selectorMatches } from './labels.js';
+import type { Planned } from './plan.js';
 import { claimsOfPod, podHoldsVolumes } from './pods.js';
 import { explainFinalizer, type FinalizerContext, type FinalizerInfo } from './finalize-finalizers.js';
 
@@ -516,6 +517,18 @@ export function planFinalize(diags: Diagnosis[], o: PlanOptions): PlanItem[] {
     out.push({ diagnosis: d, decision: 'finalize', why: named ? (forced ? 'named, --force' : 'named') : '--all-safe' });
   }
   return out;
+}
+
+/**
+ * The finalizer removal for one object, planned against a fresh diagnosis (the mutation
+ * pipeline asks again after every conflict): removed only while the diagnosis still allows what
+ * was planned; the patch's precondition is that diagnosis's resourceVersion. Pure.
+ */
+export function finalizeWrite(d: Diagnosis | undefined, o: { force: boolean; named: boolean }): Planned<Diagnosis> {
+  // Gone after a re-read, or still there with no finalizer left: their controllers finished.
+  if (!d || d.finalizers.length === 0) return { none: 'its finalizers were removed by their controllers meanwhile' };
+  if (!stillAllowed(d, o)) return { refuse: `changed while being finalized and is no longer safe: ${d.reason}` };
+  return { write: d };
 }
 
 /** Whether a re-diagnosis still allows what was planned (used after a conflict). */

@@ -6,6 +6,7 @@
 import type { KubeObject, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from './types.js';
 import { claimsOfPod } from './pods.js';
 import { detectOrphans, type OrphanFinding, type OrphanKind } from './orphans.js';
+import { preconditionsOf, type DeletePreconditions, type Planned } from './plan.js';
 
 export interface DeleteTarget {
   kind: OrphanKind;
@@ -202,4 +203,35 @@ export function holdersOf(obj: KubeObject & { spec?: unknown }, kind: StillThere
   }
   if (!obj.metadata.deletionTimestamp) parts.push('no deletionTimestamp yet');
   return parts.length ? parts.join('; ') : 'nothing visible holds it (the controller has not caught up)';
+}
+
+/**
+ * The delete of one claim, planned against what was just read (the claim, and its namespace's
+ * pods and sets): still the claim that was listed (same uid), not already being deleted, and still
+ * orphaned (recheckClaim). Its preconditions are that read's uid and resourceVersion, so a claim
+ * changed after this read is not deleted but read and judged again. Pure.
+ */
+export function claimDeletion(t: DeleteTarget, now: PersistentVolumeClaim | undefined, fresh: { pods: Pod[]; statefulSets: StatefulSet[]; now: number }): Planned<DeletePreconditions> {
+  const same = sameObject(t, now);
+  if ('none' in same) return same;
+  const check = recheckClaim(now!, fresh);
+  return check.ok ? same : { none: check.detail };
+}
+
+/**
+ * The delete of one volume against what was just read: the volume that was listed (same uid),
+ * not being deleted, and not bound to a claim again. Pure.
+ */
+export function volumeDeletion(t: DeleteTarget, now: PersistentVolume | undefined): Planned<DeletePreconditions> {
+  const same = sameObject(t, now);
+  if ('none' in same) return same;
+  if (now!.status?.phase === 'Bound' && t.role === 'orphan') return { none: `bound again (to ${now!.spec?.claimRef?.namespace ?? ''}/${now!.spec?.claimRef?.name ?? ''})` };
+  return same;
+}
+
+function sameObject(t: DeleteTarget, now: KubeObject | undefined): Planned<DeletePreconditions> {
+  if (!now) return { none: 'already gone' };
+  if (now.metadata.uid !== t.uid) return { none: 'replaced since it was listed (a new object of that name): run again to judge the new one' };
+  if (now.metadata.deletionTimestamp) return { none: 'already being deleted' };
+  return { write: preconditionsOf(now) };
 }

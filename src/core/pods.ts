@@ -1,6 +1,7 @@
 /** Facts about pods and StatefulSet identities shared by several commands. Pure. */
 import type { Pod, PersistentVolumeClaim, StatefulSet } from './types.js';
 import { selectorMatches } from './labels.js';
+import { preconditionsOf, type DeletePreconditions, type Planned } from './plan.js';
 
 export const REVISION_LABEL = 'controller-revision-hash';
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
@@ -117,4 +118,19 @@ export function claimNameFor(template: string, setName: string, ordinal: number)
 /** Storage quantity of a claim (status capacity once bound, else the request). */
 export function claimCapacity(pvc: PersistentVolumeClaim): string {
   return pvc.status?.capacity?.storage ?? pvc.spec.resources?.requests?.storage ?? '';
+}
+
+/**
+ * Re-judges a pod planned for deletion against what was just read: it is deleted only if it is
+ * still the pod that was judged (same uid) and `stale(revision)` still holds for the revision it
+ * runs; the delete carries that read's uid and resourceVersion. A pod that is gone, was replaced or
+ * moved to another revision is left alone. Pure.
+ */
+export function podDeletion(judged: { name: string; uid?: string | undefined }, now: Pod | undefined, stale: (revision: string) => boolean): Planned<DeletePreconditions> {
+  if (!now) return { none: `${judged.name} is already gone` };
+  if (isTerminating(now)) return { none: `${judged.name} is already being deleted` };
+  if (judged.uid && now.metadata.uid !== judged.uid) return { none: `${judged.name} was replaced meanwhile (new uid)` };
+  const rev = now.metadata.labels?.[REVISION_LABEL] ?? '';
+  if (!stale(rev)) return { none: `${judged.name} runs revision ${rev || '<none>'} now` };
+  return { write: preconditionsOf(now) };
 }

@@ -233,3 +233,50 @@ export function renderNothingStuck(allTypes: boolean, claims: boolean): string {
   const scope = allTypes ? 'of any type' : 'of type local or hostPath (--all-types for every kind)';
   return `No PersistentVolume ${scope} is stuck Terminating${claims ? ', and no PersistentVolumeClaim in scope is' : ''}.\n`;
 }
+
+/** The diagnosis: the tables of stuck volumes and claims, then each one in detail. */
+export function renderDiagnosis(d: { volumes: Diagnosis[]; claims: Diagnosis[]; pvsUnread: boolean; withClaims: boolean; allTypes: boolean }, c: Palette): string {
+  const all = [...d.volumes, ...d.claims];
+  const noPvs = 'The PersistentVolumes could not be read: stuck volumes were not looked for.\n';
+  if (all.length === 0 && d.pvsUnread) return noPvs + (d.withClaims ? 'No PersistentVolumeClaim that could be read is stuck Terminating.\n' : '');
+  if (all.length === 0) return renderNothingStuck(d.allTypes, d.withClaims);
+  let out = '';
+  if (d.volumes.length) out += renderVolumeTable(d.volumes, c);
+  else out += d.pvsUnread ? noPvs : renderNothingStuck(d.allTypes, false);
+  if (d.claims.length) out += `\n${renderClaimTable(d.claims, c)}`;
+  else if (d.withClaims) out += '\nNo PersistentVolumeClaim in scope is stuck Terminating.\n';
+  for (const x of all) out += `\n${renderDetails(x, c)}`;
+  return out;
+}
+
+/** What a finalizing run will change (shown before the question), or that nothing will. */
+export function renderChanges(toFinalize: Diagnosis[], o: { dryRun: 'none' | 'client' | 'server'; allSafe: boolean; planned: number }, c: Palette): string {
+  if (toFinalize.length) {
+    let out = `\n${c.bold(o.dryRun === 'none' ? 'Changes:' : `Changes (dry run, ${o.dryRun}):`)}\n`;
+    for (const d of toFinalize) out += renderPlanned(d, d.risks, c);
+    return out;
+  }
+  if (o.planned === 0) return o.allSafe ? '\nNothing is safe to finalize with --all-safe.\n' : '\nNothing to finalize.\n';
+  return '';
+}
+
+/** The results of the finalizer removals, what is still stuck, and what could not be checked. */
+export function renderResults(actions: ActionOutput[], o: { remaining: number; complete: boolean; gaps: string[]; unknown: number }, c: Palette): string {
+  let out = '';
+  if (actions.length) {
+    out += `\n${c.bold('Results:')}\n`;
+    for (const a of actions) out += renderAction(a, c);
+  }
+  if (o.remaining > 0) out += `\n${o.remaining} object${o.remaining > 1 ? 's' : ''} still stuck Terminating.\n`;
+  if (!o.complete) {
+    const parts = [...o.gaps, ...(o.unknown ? [`${o.unknown} object${o.unknown > 1 ? 's have' : ' has'} an unknown verdict`] : [])];
+    if (!parts.length) parts.push('some details could not be checked');
+    out += `\nPARTIAL: ${parts.join('; ')} (forbidden; see the warnings). This is not a clean bill of health.\n`;
+  }
+  return out;
+}
+
+/** kubectl's -o name: kind/name (a claim's namespace is the -n in effect). */
+export function renderFinalizeNames(objs: { kind: Diagnosis['kind']; name: string }[]): string {
+  return objs.map((o) => `${o.kind === 'PersistentVolume' ? 'persistentvolume' : 'persistentvolumeclaim'}/${o.name}\n`).join('');
+}

@@ -112,7 +112,7 @@ export const PODS_GAP = 'pods could not be read';
 /** The partial-result lines: what could not be read, and what that leaves undecided. */
 export function partialLines(s: OrphanSummary, gaps: string[]): string[] {
   if (!gaps.length) return [];
-  const lines = [`PARTIAL: ${gaps.join('; ')} (forbidden; see the warnings). This is not a clean bill of health.`];
+  const lines = [`PARTIAL: ${gaps.join('; ')} (see the warnings). This is not a clean bill of health.`];
   if (s.undecided) lines.push(`${plural(s.undecided, 'claim')} could not be decided.`);
   if (s.unconfirmed) lines.push(`${plural(s.unconfirmed, 'finding')} (unconfirmed) could not be checked against the pods: --delete removes none of them.`);
   return lines;
@@ -178,7 +178,7 @@ export function renderDeletionTable(
       .map(objectName)
       .join(', ')}).\n`;
   }
-  if (o.gaps?.length) text += `PARTIAL: ${o.gaps.join('; ')} (forbidden; see the warnings).\n`;
+  if (o.gaps?.length) text += `PARTIAL: ${o.gaps.join('; ')} (see the warnings).\n`;
   return text;
 }
 

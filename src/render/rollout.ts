@@ -4,7 +4,8 @@ import { dump } from 'js-yaml';
 import type { PodRow, RevisionEntry, RolloutStatus, SetFacts } from '../core/rollout.js';
 import { normalizedTemplate } from '../core/rollout.js';
 import type { PodTemplateSpec } from '../core/types.js';
-import { age } from '../core/duration.js';
+import { age, formatDuration } from '../core/duration.js';
+import type { StepReport } from '../core/rollout-run.js';
 import { renderTable } from './table.js';
 import type { Palette } from './color.js';
 
@@ -56,27 +57,9 @@ export interface RolloutStatusOutput {
   warnings: string[];
 }
 
-export interface RolloutStepOutput {
-  kind: 'RolloutStep';
-  namespace: string;
-  name: string;
-  mode: 'step' | 'to' | 'auto' | 'hold' | 'delete-pods';
-  dryRun?: 'client' | 'server' | undefined;
-  /** ok: done as asked; noop: nothing to change; stopped: a pod failed (timeout, restart); interrupted: Ctrl-C. */
-  result: 'ok' | 'noop' | 'stopped' | 'interrupted' | 'planned';
-  partition: { from: number; to: number };
-  steps: { partition: number; pods: string[]; waitedMs: number }[];
-  message: string;
-  notes: string[];
-  patch?: Record<string, unknown> | undefined;
-  stuck?: { pod: string; reason: string; lastEvent?: string | undefined } | undefined;
-  /** The command that continues from here, when the rollout is not finished. */
-  continueWith?: string | undefined;
-  /** API requests this command sent (watches count once each). */
-  requests: number;
+/** The -o json|yaml shape of a step/to/auto/--delete-pods run: core's report, with the status where shown. */
+export interface RolloutStepOutput extends StepReport {
   status?: RolloutStatusOutput | undefined;
-  /** Parts skipped for lack of rights (a forbidden read); always present (this form needs none optional, so empty). */
-  warnings: string[];
 }
 
 export interface RolloutHistoryOutput {
@@ -323,4 +306,26 @@ export function colorDiff(text: string, c: Palette): string {
       return l;
     })
     .join('\n');
+}
+
+/** The text of a step/to/auto/--delete-pods run: one line per step, the outcome, and how to go on or back. */
+export function renderStepText(out: RolloutStepOutput, c: Palette): string {
+  const lines: string[] = [];
+  for (const n of out.notes) lines.push(c.yellow(`note: ${n}`));
+  if (out.result === 'planned') {
+    lines.push(`${out.message} (dry run: ${out.dryRun})`);
+    if (out.patch) lines.push(`patch: ${JSON.stringify(out.patch)}`);
+    return `${lines.join('\n')}\n`;
+  }
+  for (const s of out.steps) {
+    lines.push(`statefulset.apps/${out.name} partition ${s.partition}: ${s.pods.length ? s.pods.join(', ') : 'no new pods'} updated and Ready${s.waitedMs ? ` (${formatDuration(s.waitedMs)})` : ''}`);
+  }
+  const msg = out.result === 'stopped' ? c.red(out.message) : out.result === 'ok' ? c.green(out.message) : out.message;
+  lines.push(msg);
+  if (out.stuck?.lastEvent) lines.push(`  last event of ${out.stuck.pod}: ${out.stuck.lastEvent}`);
+  if (out.continueWith) {
+    lines.push(`  continue:  ${out.continueWith}`);
+    lines.push(`  roll back: kubectl sts rollout undo ${out.name} -n ${out.namespace}${out.stuck ? ' --force' : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

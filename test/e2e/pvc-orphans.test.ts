@@ -75,6 +75,20 @@ describe('kubectl sts pvc-orphans', () => {
     expect(r.stdout).toContain(`No orphaned StatefulSet claims or Released volumes in namespace ${ns} (6 claims checked, 5 in use by pods).`);
   });
 
+  it('a namespace that does not exist (a typo in -n) is not "no orphans": exit 4, the warning names it', async () => {
+    const r = await plugin(['pvc-orphans', '-n', `${ns}-typo`]);
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr).toContain(`Namespace "${ns}-typo" does not exist`);
+    expect(r.stdout).toContain('PARTIAL: namespace');
+    // An existing namespace with nothing in it is a clean answer.
+    const empty = await createNamespace('orphans-empty');
+    try {
+      expect((await plugin(['pvc-orphans', '-n', empty.ns])).exitCode).toBe(0);
+    } finally {
+      await empty.cleanup();
+    }
+  });
+
   it('scale 5 -> 2: exactly the 3 claims of ordinals 2..4, with what a scale-up would do', async () => {
     await kubectl(['-n', ns, 'scale', 'sts', 'web', '--replicas=2']);
     await waitFor(async () => (await podNames()).join() === 'web-0,web-1', 60_000, 'web-2..4 to go');

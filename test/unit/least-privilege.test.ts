@@ -121,7 +121,7 @@ describe('pvc-orphans rendering of a partial result', () => {
 
   it('the footer says PARTIAL plainly and offers no delete command when nothing is confirmed', () => {
     const f = findingsFooter(out, 'kubectl sts pvc-orphans -n ns --delete', ['pods could not be read', 'PersistentVolumes could not be read']);
-    expect(f).toContain('PARTIAL: pods could not be read; PersistentVolumes could not be read (forbidden; see the warnings). This is not a clean bill of health.');
+    expect(f).toContain('PARTIAL: pods could not be read; PersistentVolumes could not be read (see the warnings). This is not a clean bill of health.');
     expect(f).toContain('1 finding (unconfirmed) could not be checked against the pods: --delete removes none of them.');
     expect(f).not.toContain('Delete them with');
     // Nothing is known to be in use when the pods could not be read: no "0 in use by pods".

@@ -234,23 +234,26 @@ describe('pvc-orphans --delete', () => {
     expect(calls.filter((c) => c.method === 'delete')).toEqual([]);
   });
 
-  it('a "yes" deletes each claim with uid+resourceVersion preconditions after a fresh look at pods and sets', async () => {
+  it('a "yes" deletes each claim with uid+resourceVersion preconditions after a fresh look at it, its pods and sets', async () => {
     const { kube, calls } = fakeKube(world());
     const { deps } = fakeDeps(kube, { interactive: true, answer: true });
     const r = await run(args({ delete: true }), deps);
     const seq = calls.slice(4).map((c) => `${c.method} ${c.path}`);
     expect(seq).toEqual([
+      'list /api/v1/namespaces/ns/persistentvolumeclaims',
       'list /api/v1/namespaces/ns/pods',
       'list /apis/apps/v1/namespaces/ns/statefulsets',
       'delete /api/v1/namespaces/ns/persistentvolumeclaims/www-web-2',
+      'list /api/v1/namespaces/ns/persistentvolumeclaims',
       'list /api/v1/namespaces/ns/pods',
       'list /apis/apps/v1/namespaces/ns/statefulsets',
       'delete /api/v1/namespaces/ns/persistentvolumeclaims/www-web-3',
+      'list /api/v1/namespaces/ns/persistentvolumeclaims',
       'list /api/v1/namespaces/ns/pods',
       'list /apis/apps/v1/namespaces/ns/statefulsets',
       'delete /api/v1/namespaces/ns/persistentvolumeclaims/www-web-4',
     ]);
-    expect(calls[6]!.opts).toEqual({ preconditions: { uid: 'uid-pvc-www-web-2', resourceVersion: '12' }, dryRun: 'none' });
+    expect(calls[7]!.opts).toEqual({ preconditions: { uid: 'uid-pvc-www-web-2', resourceVersion: '12' }, dryRun: 'none' });
     // The Released volume was found but not included: not everything is gone -> exit 1.
     expect(r.exitCode).toBe(1);
     expect(r.output).toMatch(/^RESULT\s+OBJECT\s+LEAVES BEHIND \/ REASON/);
@@ -272,7 +275,8 @@ describe('pvc-orphans --delete', () => {
       'persistentvolumeclaims/www-web-4',
       'persistentvolumes/pv-old',
     ]);
-    expect(deletes[1]!.opts).toEqual({ preconditions: { uid: 'uid-pv-pv-www-web-2' }, dryRun: 'none' });
+    // The volume of a deleted claim is read right before its own delete: that read's version is the precondition.
+    expect(deletes[1]!.opts).toEqual({ preconditions: { uid: 'uid-pv-pv-www-web-2', resourceVersion: '200' }, dryRun: 'none' });
     expect(deletes[5]!.opts).toEqual({ preconditions: { uid: 'uid-pv-pv-old', resourceVersion: '200' }, dryRun: 'none' });
     expect(r.exitCode).toBe(0);
     const out = JSON.parse(r.output) as PvcOrphansOutput;
@@ -310,7 +314,7 @@ describe('pvc-orphans --delete', () => {
 
   it('skips a claim that a pod started to mount after the scan, and reports it', async () => {
     const w = world();
-    // The 5th LIST is the first re-check (pods of ns): from then on a pod mounts www-web-3.
+    // The 5th LIST starts the first re-check (the claim, then pods and sets of ns): from then on a pod mounts www-web-3.
     const { kube, calls } = fakeKube(w, {
       onList: (_p, n) => {
         if (n === 5) w.pods.push(pod('restore-job', ['www-web-3']));
@@ -340,10 +344,30 @@ describe('pvc-orphans --delete', () => {
     const out = JSON.parse(r.output) as PvcOrphansOutput;
     expect(out.deletion?.results.map((x) => [x.name, x.status, x.detail])).toEqual([
       ['www-web-2', 'skipped', 'no longer orphaned: claim of web ordinal 2'],
-      ['www-web-3', 'skipped', expect.stringContaining('precondition failed')],
+      ['www-web-3', 'skipped', 'kept changing while being deleted (5 conflicts); run again to re-check it'],
       ['www-web-4', 'failed', 'forbidden: you may not delete persistentvolumeclaims'],
     ]);
     expect(r.exitCode).toBe(1);
+  });
+
+  it('a claim changed after its re-check (one 409): read and judged again, deleted under its new resourceVersion', async () => {
+    const w = world();
+    let conflicts = 0;
+    const { kube, calls } = fakeKube(w, {
+      deleteError: (p) => {
+        if (!p.endsWith('www-web-3') || conflicts++) return undefined;
+        // Someone relabelled the claim meanwhile: a new resourceVersion, still orphaned.
+        const c = w.claims.find((x) => x.metadata.name === 'www-web-3')!;
+        c.metadata.resourceVersion = '77';
+        return new KubeApiError('conflict', { status: 409 });
+      },
+    });
+    const r = await run(args({ delete: true, yes: true, output: 'json' }), fakeDeps(kube).deps);
+    const web3 = calls.filter((c) => c.method === 'delete' && c.path.endsWith('www-web-3'));
+    expect(web3.map((c) => (c.opts as { preconditions: { resourceVersion?: string } }).preconditions.resourceVersion)).toEqual([expect.any(String), '77']);
+    expect(web3[0]!.opts).not.toEqual(web3[1]!.opts);
+    const out = JSON.parse(r.output) as PvcOrphansOutput;
+    expect(out.deletion?.results.map((x) => `${x.status} ${x.name}`)).toEqual(['deleted www-web-2', 'deleted www-web-3', 'deleted www-web-4']);
   });
 
   it('the Retain volume of a claim that was skipped is not deleted', async () => {
