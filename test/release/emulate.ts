@@ -44,7 +44,6 @@ export interface Result {
   status: number | null;
   stdout: string;
   stderr: string;
-  ms: number;
 }
 
 /** Installs (root + apt) or finds the emulators; `{ gap }` says why they are not there. */
@@ -67,6 +66,7 @@ export class WinePrefix {
     readonly tools: Emulators,
     readonly dir: string,
   ) {
+    // mscoree,mshtml disabled: wineboot would otherwise look for Wine Mono and Gecko (downloads, prompts).
     this.env = { ...process.env, WINEPREFIX: dir, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
   }
 
@@ -87,11 +87,10 @@ export class WinePrefix {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksts-wine-out-'));
     const out = fs.openSync(path.join(dir, 'stdout'), 'w');
     const err = fs.openSync(path.join(dir, 'stderr'), 'w');
-    const t0 = Date.now();
     try {
       const r = spawnSync(this.tools.WINE64, [exe, ...args], { cwd: o.cwd, env: { ...this.env, ...o.env }, stdio: ['ignore', out, err], timeout: 120_000 });
       if (r.error) throw r.error;
-      return { status: r.status, stdout: fs.readFileSync(path.join(dir, 'stdout'), 'utf8'), stderr: fs.readFileSync(path.join(dir, 'stderr'), 'utf8'), ms: Date.now() - t0 };
+      return { status: r.status, stdout: fs.readFileSync(path.join(dir, 'stdout'), 'utf8'), stderr: fs.readFileSync(path.join(dir, 'stderr'), 'utf8') };
     } finally {
       fs.closeSync(out);
       fs.closeSync(err);
@@ -117,8 +116,7 @@ export class WinePrefix {
 
 /** Runs a linux/arm64 executable under qemu-aarch64. */
 export function runArm64(tools: Emulators, exe: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Result {
-  const t0 = Date.now();
   const r = spawnSync(tools.QEMU_AARCH64, ['-L', tools.QEMU_LD_PREFIX, exe, ...args], { cwd: o.cwd, env: { ...process.env, ...o.env }, encoding: 'utf8', timeout: 120_000 });
   if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
