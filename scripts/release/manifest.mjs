@@ -42,8 +42,30 @@ export function archiveName(target, tag) {
   return `kubectl-sts_${tag}_${target.os}_${target.arch}.${target.ext}`;
 }
 
-export function downloadUrl(homepage, tag, file) {
-  return `${homepage.replace(/\/$/, '')}/releases/download/${tag}/${file}`;
+/** The files of every archive, in archive order; plugin.yaml's `files` lists the same. */
+export function archiveFiles(target) {
+  return [target.bin, 'LICENSE', 'LICENSE.node', 'THIRD_PARTY_NOTICES'];
+}
+
+/**
+ * Where the release lives, from package.json alone: `homepage`, `repository` (its https URL,
+ * without git+ and .git) and `kubectlSts.releaseUrl`, the download URL template whose {repository},
+ * {tag} and {file} are filled in here. Nothing else in the repository names these URLs.
+ */
+export function releaseLocation(pkg) {
+  const raw = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+  if (!raw) throw new Error('package.json has no repository (the download URLs are made from it)');
+  const repository = raw.replace(/^git\+/, '').replace(/\.git$/, '').replace(/\/$/, '');
+  if (!/^https:\/\/[^/]+\/.+/.test(repository)) throw new Error(`package.json repository ${JSON.stringify(raw)} is not an https URL`);
+  if (!pkg.homepage) throw new Error('package.json has no homepage (the manifests point there)');
+  const template = pkg.kubectlSts?.releaseUrl;
+  if (!template) throw new Error('package.json has no kubectlSts.releaseUrl (the download URL template)');
+  for (const k of ['{tag}', '{file}']) if (!template.includes(k)) throw new Error(`package.json kubectlSts.releaseUrl ${JSON.stringify(template)} has no ${k}`);
+  return {
+    homepage: pkg.homepage,
+    repository,
+    downloadUrl: (tag, file) => template.replaceAll('{repository}', repository).replaceAll('{tag}', tag).replaceAll('{file}', file),
+  };
 }
 
 function block(text, indent) {
@@ -68,10 +90,7 @@ function render({ version, homepage, targets, uriAndSha }) {
         `        arch: ${t.arch}`,
         block(uriAndSha(t), '    '),
         '    files:',
-        `      - from: ${t.bin}`,
-        '        to: .',
-        '      - from: LICENSE',
-        '        to: .',
+        ...archiveFiles(t).flatMap((f) => [`      - from: ${f}`, '        to: .']),
         `    bin: ${t.bin}`,
       ].join('\n'),
     )
@@ -93,28 +112,31 @@ ${platforms}
 `;
 }
 
-/** plugin.yaml for a built release: `sha256` maps an archive file name to its hex digest. */
-export function pluginManifest({ version, homepage, sha256, targets = TARGETS }) {
+/**
+ * plugin.yaml for a built release: `sha256` maps an archive file name to its hex digest;
+ * `location` is releaseLocation(package.json).
+ */
+export function pluginManifest({ version, location, sha256, targets = TARGETS }) {
   const tag = `v${version}`;
   return render({
     version: tag,
-    homepage,
+    homepage: location.homepage,
     targets,
     uriAndSha: (t) => {
       const file = archiveName(t, tag);
       if (!sha256[file]) throw new Error(`no sha256 for ${file}`);
-      return `uri: ${downloadUrl(homepage, tag, file)}\nsha256: ${sha256[file]}`;
+      return `uri: ${location.downloadUrl(tag, file)}\nsha256: ${sha256[file]}`;
     },
   });
 }
 
 /** krew-manifest.yaml: the krew-release-bot template (no version or checksum in it). */
-export function krewTemplate({ homepage, targets = TARGETS }) {
+export function krewTemplate({ location, targets = TARGETS }) {
   const tag = '{{ .TagName }}';
   return render({
     version: tag,
-    homepage,
+    homepage: location.homepage,
     targets,
-    uriAndSha: (t) => `{{addURIAndSha "${downloadUrl(homepage, tag, archiveName(t, tag))}" .TagName }}`,
+    uriAndSha: (t) => `{{addURIAndSha "${location.downloadUrl(tag, archiveName(t, tag))}" .TagName }}`,
   });
 }

@@ -7,6 +7,9 @@
  * project `e2e-old` on the oldest supported minor (KUBE_VERSION_OLD): KSTS_KUBE_LINE=old for the
  * cluster scripts, which then use their own cluster (kubectl-sts-old) beside the current one.
  *
+ * The release project (test/release/global-setup.ts) uses the current line's cluster the same way,
+ * for the foreign-platform binaries' read command.
+ *
  * E2E_CLUSTER=kind runs the same suites on a kind cluster instead (needs Docker and kind; not
  * possible on the project's own CI machine, which has no Docker engine).
  */
@@ -83,7 +86,7 @@ export default async function setup(project: TestProject) {
     // Keep the component logs of this run (dist/cluster-logs, dist/cluster-logs-old) for a failure post-mortem.
     const kwokClusters = path.join(path.dirname(kubeconfig), 'kwok', 'clusters');
     const name = fs.existsSync(kwokClusters) ? fs.readdirSync(kwokClusters)[0] : undefined;
-    const keep = path.join(root, 'dist', line === 'old' ? 'cluster-logs-old' : 'cluster-logs');
+    const keep = path.join(root, 'dist', line === 'old' ? 'cluster-logs-old' : project.name === 'release' ? 'cluster-logs-release' : 'cluster-logs');
     const logs = name ? path.join(kwokClusters, name, 'logs') : '';
     if (logs && fs.existsSync(logs)) fs.cpSync(logs, keep, { recursive: true });
     const nsExecLog = path.join(path.dirname(kubeconfig), 'ns-exec.log');

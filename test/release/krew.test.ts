@@ -3,7 +3,9 @@
  * plugin.yaml, krew-manifest.yaml), checked with Krew itself (krew and validate-krew-manifest
  * built from sigs.k8s.io/krew by scripts/krew/build-tools.sh). Krew installs from --manifest/--archive,
  * with no index fetch and no upgrade check, inside a network namespace with no network at all
- * (`unshare -n`, or `unshare -rn` without root); one test proves that.
+ * (`unshare -n`, or `unshare -rn` without root); one test proves that. The linux/arm64 and
+ * windows/amd64 binaries are run under qemu and Wine (./emulate.ts) against the cluster the
+ * project's global setup starts (./global-setup.ts); macOS binaries are not run (no emulator).
  *
  * A check that cannot run here is reported as SKIPPED with its reason (never passed quietly); with
  * CI=true it fails instead, unless its cause is one README says CI cannot run (CI_CANNOT_RUN).
@@ -14,14 +16,20 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { apply, createBoundPVs, createNamespace, fixture, getJson, kubeconfig, kubectl as kubectlE2e, waitFor } from '../e2e/harness.js';
+import { emulators, runArm64, winPath, WinePrefix, type Emulators, type Result } from './emulate.js';
+// @ts-expect-error plain JavaScript module without types (scripts/release/manifest.mjs)
+import { archiveFiles, releaseLocation } from '../../scripts/release/manifest.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; homepage: string };
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; homepage: string; repository: { url: string } };
+const location = releaseLocation(pkg) as { homepage: string; repository: string; downloadUrl: (tag: string, file: string) => string };
 const TAG = `v${pkg.version}`;
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1';
 const ALL_PLATFORMS = ['linux/amd64', 'linux/arm64', 'darwin/amd64', 'darwin/arm64', 'windows/amd64'];
@@ -40,6 +48,8 @@ const CI_CANNOT_RUN: Record<string, string> = {
   // scripts/krew/build-tools.sh rcodesign: a cold cargo build of over 30 min on 2 cores, on top of
   // the cold control-plane build (~20 min) in CI's 90 minutes on a new machine.
   rcodesign: 'the macOS archives need rcodesign, which CI does not build',
+  // No emulator runs macOS executables on Linux: qemu-user emulates Linux processes, Wine Windows ones.
+  'no-macos-emulator': 'the macOS binaries are not run anywhere (no emulator); they are checked for structure and signature',
 };
 
 /** Reports a check that cannot run as skipped with its reason; in CI, fails unless CI_CANNOT_RUN lists the cause. */
@@ -105,6 +115,12 @@ function which(cmd: string): string {
     if (d && fs.existsSync(f)) return f;
   }
   throw new Error(`${cmd} is not on PATH`);
+}
+
+/** Unpacks a release archive (python3's zipfile drops the file mode: Wine runs an .exe without it). */
+function extract(file: string, dir: string): void {
+  if (file.endsWith('.zip')) must(run('python3', ['-m', 'zipfile', '-e', file, dir]), 'unzip');
+  else must(run('tar', ['-xzf', file, '-C', dir]), 'tar');
 }
 
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -203,14 +219,41 @@ describe('release artifacts', () => {
     for (const p of m.spec.platforms) {
       const { os: o, arch } = p.selector.matchLabels;
       const name = `kubectl-sts_${TAG}_${o}_${arch}.${o === 'windows' ? 'zip' : 'tar.gz'}`;
-      expect(p.uri).toBe(`${pkg.homepage}/releases/download/${TAG}/${name}`);
+      expect(p.uri).toBe(location.downloadUrl(TAG, name));
+      expect(p.uri.startsWith(`${location.repository}/`), `${p.uri} is under package.json's repository`).toBe(true);
       expect(p.sha256).toBe(sums[name]);
       expect(sha256(path.join(release, name))).toBe(p.sha256);
       expect(p.bin).toBe(o === 'windows' ? 'kubectl-sts.exe' : 'kubectl-sts');
-      expect(p.files).toEqual([
-        { from: p.bin, to: '.' },
-        { from: 'LICENSE', to: '.' },
-      ]);
+      expect(p.files).toEqual([p.bin, 'LICENSE', 'LICENSE.node', 'THIRD_PARTY_NOTICES'].map((from) => ({ from, to: '.' })));
+    }
+  });
+
+  it('every archive carries Node.js\'s LICENSE and THIRD_PARTY_NOTICES for each bundled npm package, from the lockfile\'s versions', () => {
+    const m = readManifest(path.join(release, 'plugin.yaml'));
+    const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+    // Runtime dependencies the bundles are made of (package.json "dependencies"), and some of theirs.
+    const expected = ['@kubernetes/client-node', 'cli-table3', 'diff', 'js-yaml', 'ora', 'undici', 'yargs', 'ws', 'jose', 'openid-client'];
+    let first: { node: string; notices: string } | undefined;
+    for (const p of m.spec.platforms) {
+      const { os: o, arch } = p.selector.matchLabels;
+      const dir = fs.mkdtempSync(path.join(tmp, `notices-${o}-${arch}-`));
+      const file = archiveFor(m, o, arch).file;
+      extract(file, dir);
+      expect(fs.readdirSync(dir).sort(), `${o}/${arch}`).toEqual([...(archiveFiles({ bin: p.bin }) as string[])].sort());
+      const node = fs.readFileSync(path.join(dir, 'LICENSE.node'), 'utf8');
+      const notices = fs.readFileSync(path.join(dir, 'THIRD_PARTY_NOTICES'), 'utf8');
+      expect(node).toMatch(/^Node\.js is licensed for use as follows:/);
+      expect(node).toContain('The externally maintained libraries used by Node.js are:');
+      for (const name of expected) {
+        const version = lock.packages[`node_modules/${name}`]?.version;
+        expect(version, `${name} in package-lock.json`).toBeTruthy();
+        expect(notices.includes(`\n${'-'.repeat(78)}\n${name}@${version} (`), `${o}/${arch}: THIRD_PARTY_NOTICES has ${name}@${version}`).toBe(true);
+      }
+      expect(notices).toContain('Permission is hereby granted, free of charge'); // an MIT text, verbatim
+      expect(notices).toContain(`Node.js runtime (Node.js `);
+      // Every platform ships the same notices (the bundles and Node's version are the same).
+      first ??= { node, notices };
+      expect(node === first.node && notices === first.notices, `${o}/${arch} notices equal the first archive's`).toBe(true);
     }
   });
 
@@ -257,7 +300,7 @@ describe('release artifacts', () => {
     }
   });
 
-  it.for(ALL_PLATFORMS)('the %s archive installs with krew (KREW_OS/KREW_ARCH) and holds a SEA binary and LICENSE', (platform, ctx) => {
+  it.for(ALL_PLATFORMS)('the %s archive installs with krew (KREW_OS/KREW_ARCH) and holds a SEA binary and the licence files', (platform, ctx) => {
     const [o, arch] = platform.split('/') as [string, string];
     const m = readManifest(path.join(release, 'plugin.yaml'));
     const p = m.spec.platforms.find((x) => x.selector.matchLabels.os === o && x.selector.matchLabels.arch === arch);
@@ -270,8 +313,9 @@ describe('release artifacts', () => {
     });
     expect(r.status, `${o}/${arch}: ${r.stderr}`).toBe(0);
     const store = path.join(krewRoot, 'store', 'sts', TAG);
-    expect(fs.readdirSync(store).sort()).toEqual([p.bin, 'LICENSE'].sort());
+    expect(fs.readdirSync(store).sort()).toEqual([p.bin, 'LICENSE', 'LICENSE.node', 'THIRD_PARTY_NOTICES'].sort());
     expect(fs.readFileSync(path.join(store, 'LICENSE'), 'utf8')).toContain('Apache License');
+    expect(fs.readFileSync(path.join(store, 'LICENSE.node'), 'utf8')).toMatch(/^Node\.js is licensed for use as follows:/);
     const bin = fs.readFileSync(path.join(store, p.bin));
     expect(bin.includes(FUSE), `${o}/${arch}: SEA fuse not flipped`).toBe(true);
     if (o === 'linux') expect(bin.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
@@ -418,7 +462,7 @@ describe('the linux/amd64 binary on its own', () => {
     const { file } = archiveFor(m, 'linux', 'amd64');
     const dir = fs.mkdtempSync(path.join(tmp, 'direct-'));
     must(run('tar', ['-xzf', file, '-C', dir]), 'tar');
-    expect(fs.readdirSync(dir).sort()).toEqual(['LICENSE', 'kubectl-sts']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['LICENSE', 'LICENSE.node', 'THIRD_PARTY_NOTICES', 'kubectl-sts']);
     const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
     const r = run(path.join(dir, 'kubectl-sts'), ['version', '--client'], { cwd: empty, env: { PATH: '/nonexistent' } });
     expect(r.status, r.stderr).toBe(0);
@@ -427,3 +471,180 @@ describe('the linux/amd64 binary on its own', () => {
     expect(fs.readdirSync(empty)).toEqual([]);
   });
 });
+
+/**
+ * The linux/arm64 and windows/amd64 binaries, run: under qemu-aarch64 and under Wine (see
+ * test/release/emulate.ts), each from its archive and from Krew's install layout (installed with
+ * KREW_OS/KREW_ARCH, run as $KREW_ROOT/bin/kubectl-sts[.exe]: kubectl on Linux runs neither an
+ * arm64 executable nor an .exe as a plugin itself). Each answers version --client, --help, a usage
+ * error (2), an unreachable cluster (3), and pvc-orphans against the current line's cluster, whose
+ * answer must equal the linux/amd64 release binary's. macOS has no emulator here: its archives
+ * stay checked for structure and signature above.
+ */
+describe.each([
+  { platform: 'linux/arm64', layout: 'archive' },
+  { platform: 'linux/arm64', layout: 'krew' },
+  { platform: 'windows/amd64', layout: 'archive' },
+  { platform: 'windows/amd64', layout: 'krew' },
+] as const)('the $platform binary from its $layout, run under emulation', ({ platform, layout }) => {
+  const [o, arch] = platform.split('/') as [string, string];
+  const win = o === 'windows';
+  let exe: string | undefined;
+  let gap: Gap | undefined;
+  let ns: string;
+  let kubeconfigFile: string;
+  let unreachable: string;
+  let work: string;
+
+  const pathArg = (p: string) => (win ? winPath(p) : p);
+  function sts(args: string[]): Result {
+    if (!exe || !tools || 'gap' in tools) throw new Error('not set up');
+    const env = { NO_COLOR: '1', KUBECONFIG: '' };
+    return win ? wine!.run(exe, args, { cwd: work, env }) : runArm64(tools, exe, args, { cwd: work, env });
+  }
+  const need = (ctx: TestContext) => {
+    if (gap) cannotRun(ctx, gap);
+  };
+
+  beforeAll(async () => {
+    const m = readManifest(path.join(release, 'plugin.yaml'));
+    const p = m.spec.platforms.find((x) => x.selector.matchLabels.os === o && x.selector.matchLabels.arch === arch);
+    if (!p) {
+      gap = partial ?? { cause: 'bug', reason: `plugin.yaml has no ${platform} platform` };
+      return;
+    }
+    tools ??= emulators(root);
+    if ('gap' in tools) {
+      gap = { cause: 'emulator', reason: `the ${platform} binary could not be run: ${tools.gap}` };
+      return;
+    }
+    if (win && !wine) {
+      wine = new WinePrefix(tools, path.join(tmp, 'wine-prefix'));
+      wine.init();
+    }
+    work = fs.mkdtempSync(path.join(tmp, `run-${o}-${arch}-${layout}-`));
+    if (layout === 'archive') {
+      const dir = path.join(work, 'archive');
+      fs.mkdirSync(dir);
+      const { file } = archiveFor(m, o, arch);
+      extract(file, dir);
+      exe = path.join(dir, p.bin);
+    } else {
+      const krewRoot = newKrewRoot(`run-${o}-${arch}`);
+      const r = kubectl(krewRoot, ['krew', 'install', `--manifest=${path.join(release, 'plugin.yaml')}`, `--archive=${archiveFor(m, o, arch).file}`], { KREW_OS: o, KREW_ARCH: arch });
+      expect(r.status, r.stderr).toBe(0);
+      exe = path.join(krewRoot, 'bin', p.bin);
+      expect(fs.realpathSync(exe)).toBe(path.join(krewRoot, 'store', 'sts', TAG, p.bin));
+    }
+    ({ ns, kubeconfigFile, unreachable } = await scenario());
+  }, 600_000);
+
+  it('version --client', (ctx) => {
+    need(ctx);
+    const r = sts(['version', '--client']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`Plugin Version: ${TAG}\n`);
+    expect(r.stderr).toBe('');
+    const j = sts(['version', '--client', '-o', 'json']);
+    expect(JSON.parse(j.stdout)).toEqual({ clientVersion: { gitVersion: TAG, platform: win ? 'win32/x64' : 'linux/arm64' } });
+  });
+
+  it('--help', (ctx) => {
+    need(ctx);
+    const r = sts(['--help']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Usage: kubectl sts <command>');
+    expect(r.stdout).toContain('kubectl sts pvc-orphans');
+  });
+
+  it('a usage error exits 2 naming the flag', (ctx) => {
+    need(ctx);
+    const r = sts(['pvc-orphans', '-o', 'xml']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('error: invalid value "xml" for -o/--output: use one of table, wide, json, yaml, name');
+  });
+
+  it('an unreachable cluster exits 3', (ctx) => {
+    need(ctx);
+    const r = sts(['--kubeconfig', pathArg(unreachable), 'pvc-orphans', '-n', 'default']);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/^error: the API server https:\/\/127\.0\.0\.1:\d+ \(context "[^"]+"\) refused the connection/);
+  });
+
+  it('pvc-orphans against the cluster: exit 1, the left-behind claim, the same answer as linux/amd64', (ctx) => {
+    need(ctx);
+    const r = sts(['--kubeconfig', pathArg(kubeconfigFile), 'pvc-orphans', '-n', ns]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^pvc\/www-web-1 +web +1 +ScaledDown +1Gi /m);
+    expect(r.stdout).toContain(`Found 1 orphaned claim in namespace ${ns} (2 claims checked, 1 in use by pods and left alone).`);
+    const j = sts(['--kubeconfig', pathArg(kubeconfigFile), 'pvc-orphans', '-n', ns, '-o', 'json']);
+    expect(j.status, j.stderr).toBe(1);
+    const native = run(amd64Binary(), ['--kubeconfig', kubeconfigFile, 'pvc-orphans', '-n', ns, '-o', 'json'], { env: { PATH: '/nonexistent', NO_COLOR: '1' } });
+    expect(native.status, native.stderr).toBe(1);
+    // `age` moves between the two runs; everything else must be the same answer.
+    const noAge = (s: string) => JSON.parse(s, (k, v: unknown) => (k === 'age' ? undefined : v)) as { findings: { name: string }[] };
+    expect(noAge(j.stdout).findings.map((f) => f.name)).toEqual(['www-web-1']);
+    expect(noAge(j.stdout)).toEqual(noAge(native.stdout));
+  });
+});
+
+describe('the macOS binaries', () => {
+  it.for(['darwin/amd64', 'darwin/arm64'])('the %s binary is run', (platform, ctx) => {
+    cannotRun(ctx, {
+      cause: 'no-macos-emulator',
+      reason: `${platform} is not run: no emulator for macOS executables exists on Linux (qemu-user runs Linux processes, Wine Windows ones); what is checked instead is its archive: installed with Krew, Mach-O format, ad-hoc signature over every page (the darwin tests of "release artifacts")`,
+    });
+  });
+});
+
+let tools: Emulators | { gap: string } | undefined;
+let wine: WinePrefix | undefined;
+let amd64Dir: string | undefined;
+let shared: Promise<{ ns: string; cleanup: () => Promise<void>; kubeconfigFile: string; unreachable: string }> | undefined;
+afterAll(async () => {
+  wine?.stop();
+  await (await shared?.catch(() => undefined))?.cleanup();
+});
+
+/**
+ * What every emulated binary reads, made once: a namespace where a set scaled 2 -> 1 left one claim
+ * (www-web-1) behind while the other is in use; self-contained kubeconfigs (certificates inline, so
+ * no Linux path has to resolve under Wine) for the cluster and for a loopback port nothing listens on.
+ */
+function scenario() {
+  shared ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'cluster-'));
+    const kubeconfigFile = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(kubeconfigFile, must(run('kubectl', ['--kubeconfig', kubeconfig, 'config', 'view', '--raw', '--flatten']), 'kubectl config view'));
+    const unreachable = path.join(dir, 'kubeconfig-unreachable');
+    fs.writeFileSync(unreachable, fs.readFileSync(kubeconfigFile, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${await closedPort()}`));
+    const { ns, cleanup } = await createNamespace('release-run');
+    await createBoundPVs(ns, ['www-web-0', 'www-web-1'], { reclaimPolicy: 'Retain' });
+    await apply(fixture('web.yaml', (d) => (d.kind === 'StatefulSet' ? { ...d, spec: { ...d.spec, replicas: 2 } } : d)), ns);
+    const bound = async () => (await getJson<{ items: { status?: { phase?: string } }[] }>(['-n', ns, 'pvc'])).items.filter((c) => c.status?.phase === 'Bound').length === 2;
+    await waitFor(bound, 120_000, 'two Bound claims');
+    await kubectlE2e(['-n', ns, 'scale', 'sts', 'web', '--replicas=1']);
+    await waitFor(async () => (await getJson<{ items: unknown[] }>(['-n', ns, 'pods'])).items.length === 1, 60_000, 'web-1 to go');
+    return { ns, cleanup, kubeconfigFile, unreachable };
+  })();
+  return shared;
+}
+
+/** The linux/amd64 release binary, extracted once: the reference answer for the emulated ones. */
+function amd64Binary(): string {
+  if (!amd64Dir) {
+    amd64Dir = fs.mkdtempSync(path.join(tmp, 'amd64-'));
+    must(run('tar', ['-xzf', archiveFor(readManifest(path.join(release, 'plugin.yaml')), 'linux', 'amd64').file, '-C', amd64Dir]), 'tar');
+  }
+  return path.join(amd64Dir, 'kubectl-sts');
+}
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
