@@ -43,6 +43,18 @@ const lighterApiLayer = {
   name: 'lighter-api-layer',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, () => ({ path: path.join(root, 'src/kube/undici-lite.cjs') }));
+    // client-node's config.js takes two names from the generated barrel (gen/index.js), and with
+    // them come every generated model and API class (~770 files, ~360 KB evaluated at load): it
+    // gets the two modules that define them instead.
+    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) => {
+      if (!/client-node[\\/]dist[\\/]config\.js$/.test(args.importer)) return undefined;
+      return { path: path.join(args.resolveDir, 'gen', 'config-names.js'), namespace: 'cn-gen-names', pluginData: { gen: path.join(args.resolveDir, 'gen') } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cn-gen-names' }, (args) => ({
+      resolveDir: args.pluginData.gen,
+      loader: 'js',
+      contents: "export { createConfiguration } from './configuration.js';\nexport { ServerConfiguration } from './servers.js';\n",
+    }));
     // client-node's config.js imports the socks proxy support at load time; with it come dns,
     // dgram, debug, tty and ip-address. Only a socks5:// proxy-url needs it: loaded on first use.
     b.onResolve({ filter: /^(socks|socks-proxy-agent)$/ }, async (args) => {
@@ -142,6 +154,8 @@ export async function bundle(outDir = dist) {
     .filter(([f, v]) => f !== 'src/kube/undici-lite.cjs' && v.imports.some((i) => i.path === 'node_modules/undici/index.js'))
     .map(([f]) => f);
   if (barrelUsers.length) throw new Error(`kube.cjs: ${barrelUsers.join(', ')} import undici's index directly; only src/kube/undici-lite.cjs may (lazily)`);
+  const generated = Object.keys(k.metafile.inputs).filter((f) => /client-node\/dist\/gen\/(models|apis|types)\//.test(f));
+  if (generated.length) throw new Error(`kube.cjs: client-node's generated models/APIs are bundled again (${generated.length} files, e.g. ${generated[0]}); something imports gen/index.js: import the one module it needs`);
   // Every file either bundle was made from (absolute paths; the release lists the npm packages among them).
   const inputs = [...new Set([...Object.keys(m.metafile.inputs), ...Object.keys(k.metafile.inputs)])]
     .map((f) => f.replace(/^[a-z-]+:/, ''))
