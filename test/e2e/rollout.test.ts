@@ -99,7 +99,9 @@ describe('kubectl sts rollout', () => {
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ result: 'ok', partition: { from: 5, to: 3 } });
     expect(out.steps[0].pods).toEqual(['web-4', 'web-3']);
-    expect(out.requests).toBe(4); // GET, PATCH, LIST pods, WATCH pods
+    // GET, PATCH, LIST pods, WATCH pods; no WATCH when KWOK had both pods replaced by the LIST
+    // (seen once under load). Never a request per pod.
+    expect([3, 4]).toContain(out.requests);
     const revs = await podRevisions();
     expect([0, 1, 2, 3, 4].map((o) => revs[`web-${o}`])).toEqual([rev1, rev1, rev1, rev2, rev2]);
   });
