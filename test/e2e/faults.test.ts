@@ -33,8 +33,8 @@ interface Bg {
 }
 
 /** The plugin in the background, its output collected as it comes. */
-function background(args: string[]): Bg {
-  const child = execa(pluginBinary, args, { reject: false, env: { KUBECONFIG: kubeconfig, NO_COLOR: '1' }, stdin: 'ignore', timeout: 170_000 });
+function background(args: string[], timeoutMs = 170_000): Bg {
+  const child = execa(pluginBinary, args, { reject: false, env: { KUBECONFIG: kubeconfig, NO_COLOR: '1' }, stdin: 'ignore', timeout: timeoutMs });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -110,7 +110,9 @@ describe.skipIf(!kwok)('under faults (API server restarts, compaction, Ctrl-C)',
   it('2+4. rollout status -w across a restart whose etcd was compacted meanwhile: 410 Gone, re-list, reports completion', async () => {
     // The update revision needs a node label no node has yet: web-3 stays Pending, status -w waits.
     await mergePatch({ spec: { updateStrategy: { rollingUpdate: { partition: 2 } }, template: { spec: { nodeSelector: { [gate()]: 'yes' } } } } });
-    const run = background(['rollout', 'status', 'web', '-n', ns, '-w', '--timeout', '2m', '-v', '6']);
+    // --timeout 4m: the restart includes waiting for KWOK's informers (client-go backoff, seen up to
+    // 29 s, jittered up to 60 s), then the controllers roll two pods; 2m left under 30 s to spare.
+    const run = background(['rollout', 'status', 'web', '-n', ns, '-w', '--timeout', '4m', '-v', '6'], 290_000);
     await waitFor(async () => /watch=1/.test(run.err()), 30_000, 'status -w to watch');
     const listsBefore = (run.err().match(/\/pods\?[^ ]*limit=/g) ?? []).length;
     // Writes elsewhere move etcd's revision past the one the watch holds; compaction then drops it.
@@ -132,7 +134,7 @@ describe.skipIf(!kwok)('under faults (API server restarts, compaction, Ctrl-C)',
     const byName = await getJson<{ items: any[] }>(['-n', ns, 'pods', '-l', 'app=nginx']);
     const updated = byName.items.filter((p) => p.metadata.labels['controller-revision-hash'] === s.status.updateRevision).map((p) => p.metadata.name).sort();
     expect(updated).toEqual(['web-2', 'web-3']);
-  });
+  }, 300_000);
 
   it('5a. SIGINT during the wait of rollout --step: exit 130, partition as reported, the command to resume', async () => {
     // Held, with a template whose pods cannot schedule: the step waits on web-3 forever.
