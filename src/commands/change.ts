@@ -9,19 +9,19 @@
  *   send again — or stop, when the fresh plan says the change no longer applies.
  *
  * `confirmChange` is the gate (one refusal text for "no terminal and no --yes"); `writeOne` is the
- * apply loop for one object; `applyAll` runs a confirmed list of writes in order and, when Ctrl-C
- * or an error stops it part way, says which were applied and which were not.
+ * apply loop for one object. Runs of writes stay in their commands, which report per object what
+ * was and was not done (pvc-orphans' result table, finalize-localpv's actions, rollout's standing).
  */
 import type { Deps } from '../deps.js';
 import type { DryRun } from '../kube/index.js';
-import { AbortedError, CliError, ExitCode, InterruptedError, isConflict, isNotFound } from '../errors.js';
+import { AbortedError, CliError, ExitCode, isConflict, isNotFound } from '../errors.js';
 import { retryability } from '../kube/retry.js';
 import type { Planned } from '../core/plan.js';
 
 // ---------------------------------------------------------------- confirm
 
 /** The refusal for "no terminal and no --yes", word for word the same in every command. */
-export function noTerminalRefusal(action: string, lines: string[]): CliError {
+function noTerminalRefusal(action: string, lines: string[]): CliError {
   return new CliError(`refusing to ${action} without confirmation: there is no terminal to ask on`, ExitCode.Problems, [
     ...lines,
     'Nothing was changed. Pass -y/--yes to proceed without asking, or --dry-run=server to have the API server check it first.',
@@ -81,7 +81,7 @@ export type WriteOutcome<S, W, R> =
 export const MAX_ATTEMPTS = 5;
 
 /** A write whose outcome is unknown: the server (or the connection) failed after it may have been applied. */
-export function lostAnswer(e: unknown): boolean {
+function lostAnswer(e: unknown): boolean {
   const r = retryability(e);
   return r.retry && !r.notApplied;
 }
@@ -111,54 +111,4 @@ export async function writeOne<S, W, R>(w: Write<S, W, R>, mode: Mode, first?: S
       if (lost && mode === 'none' && w.landed?.(p.write, state, before)) return { result: 'applied', write: p.write, state: before, response: undefined, now: state, attempts: attempt };
     }
   }
-}
-
-export interface Step<S, W, R> extends Write<S, W, R> {
-  /** "pod shop/web-2", "PersistentVolumeClaim shop/www-web-3": named in the where-it-stopped report. */
-  label: string;
-}
-
-export interface StepResult<S, W, R> {
-  label: string;
-  outcome?: WriteOutcome<S, W, R>;
-  /** The error that stopped this step (onError 'continue' records it and goes on). */
-  error?: unknown;
-  /** Not attempted: an earlier step stopped the run, or Ctrl-C came first. */
-  notAttempted?: string;
-}
-
-/**
- * Runs confirmed writes one after another. Ctrl-C stops before the next write and throws an
- * InterruptedError naming what was applied, what was in flight and what was not attempted; with
- * onError 'stop' (the default) a failing write stops the run, its error carrying the same report
- * as a hint. With 'continue' it is recorded and the run goes on.
- */
-export async function applyAll<S, W, R>(deps: Deps, steps: Step<S, W, R>[], mode: Mode, o: { onError?: 'stop' | 'continue'; verb?: string } = {}): Promise<StepResult<S, W, R>[]> {
-  const results: StepResult<S, W, R>[] = [];
-  const verb = o.verb ?? 'applied';
-  // Step i was not started ('before'), was sent with its answer unknown ('inflight'), or failed.
-  const where = (i: number, at: 'before' | 'inflight' | 'failed'): string => {
-    const done = results.filter((r) => r.outcome && r.outcome.result !== 'none' && r.outcome.result !== 'refused').map((r) => r.label);
-    const rest = steps.slice(at === 'before' ? i : i + 1).map((x) => x.label);
-    return [
-      `${verb}: ${done.length ? done.join(', ') : 'nothing'}`,
-      ...(at === 'inflight' ? [`${steps[i]!.label} in flight (it may or may not have been ${verb})`] : []),
-      ...(rest.length ? [`not attempted: ${rest.join(', ')}`] : []),
-    ].join('; ');
-  };
-  for (const [i, s] of steps.entries()) {
-    if (deps.signal.aborted) throw new InterruptedError(`before ${s.label}: ${where(i, 'before')}`);
-    try {
-      results.push({ label: s.label, outcome: await writeOne(s, mode) });
-    } catch (e) {
-      if (deps.signal.aborted) throw new InterruptedError(`during ${s.label}: ${where(i, 'inflight')}`);
-      if (o.onError === 'continue') {
-        results.push({ label: s.label, error: e });
-        continue;
-      }
-      if (e instanceof CliError) e.hints.push(`Stopped at ${s.label}, which failed: ${where(i, 'failed')}.`);
-      throw e;
-    }
-  }
-  return results;
 }

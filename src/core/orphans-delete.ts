@@ -4,7 +4,7 @@
  * re-check made right before each claim is deleted. Pure.
  */
 import type { KubeObject, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from './types.js';
-import { claimsOfPod } from './pods.js';
+import { claimsOfPod, isTerminating } from './pods.js';
 import { detectOrphans, type OrphanFinding, type OrphanKind } from './orphans.js';
 import { preconditionsOf, type DeletePreconditions, type Planned } from './plan.js';
 
@@ -232,6 +232,6 @@ export function volumeDeletion(t: DeleteTarget, now: PersistentVolume | undefine
 function sameObject(t: DeleteTarget, now: KubeObject | undefined): Planned<DeletePreconditions> {
   if (!now) return { none: 'already gone' };
   if (now.metadata.uid !== t.uid) return { none: 'replaced since it was listed (a new object of that name): run again to judge the new one' };
-  if (now.metadata.deletionTimestamp) return { none: 'already being deleted' };
+  if (isTerminating(now)) return { none: 'already being deleted' };
   return { write: preconditionsOf(now) };
 }

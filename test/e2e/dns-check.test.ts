@@ -4,22 +4,11 @@
  * A healthy `web` set passes; each broken variant fails with its own reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply, createBoundPVs, createNamespace, fixture, getJson, kubectl, plugin, waitFor, clusterKind } from './harness.js';
+import { apply, createBoundPVs, createNamespace, fixture, getJson, kubectl, plugin, waitFor, clusterKind, webWithoutClaims } from './harness.js';
 import type { DnsCheckOutput } from '../../src/render/dns.js';
 
-type Doc = Record<string, any>;
 
 /** web.yaml without claims (DNS does not care; the pods schedule without PVs). */
-function webWithoutClaims(replicas: number, svc: (s: Doc) => Doc | undefined = (s) => s): string {
-  return fixture('web.yaml', (d) => {
-    if (d.kind === 'Service') return svc(d);
-    d.spec.replicas = replicas;
-    delete d.spec.volumeClaimTemplates;
-    delete d.spec.template.spec.containers[0].volumeMounts;
-    return d;
-  });
-}
-
 async function readyPods(ns: string, n: number): Promise<void> {
   await waitFor(
     async () => {

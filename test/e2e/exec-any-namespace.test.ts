@@ -6,7 +6,7 @@
  * server admits none without that ServiceAccount) before exec works in it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply, clusterKind, fixture, getJson, kubectl, plugin, waitFor } from './harness.js';
+import { apply, clusterKind, getJson, kubectl, plugin, waitFor, webWithoutClaims } from './harness.js';
 import type { DnsCheckOutput } from '../../src/render/dns.js';
 
 const suffix = `${process.pid % 10000}${Date.now().toString(36).slice(-4)}`;
@@ -16,14 +16,7 @@ const digits = `${Date.now()}`.slice(-9);
 const made: string[] = [];
 
 /** web.yaml without claims (DNS does not care; the pods schedule without PVs). */
-const web = (replicas: number) =>
-  fixture('web.yaml', (d) => {
-    if (d.kind === 'Service') return d;
-    d.spec.replicas = replicas;
-    delete d.spec.volumeClaimTemplates;
-    delete d.spec.template.spec.containers[0].volumeMounts;
-    return d;
-  });
+const web = (replicas: number) => webWithoutClaims(replicas);
 
 async function readyReplicas(ns: string, n: number): Promise<void> {
   await waitFor(async () => (await getJson(['-n', ns, 'sts', 'web'])).status?.readyReplicas === n, 120_000, `${n} Ready web pods in ${ns}`);

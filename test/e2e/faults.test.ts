@@ -8,7 +8,7 @@
 import { execa, type ResultPromise } from 'execa';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply, clusterKind, createNamespace, fixture, getJson, kubeconfig, kubeLine, kubectl, pluginBinary, root, waitFor } from './harness.js';
+import { apply, clusterKind, createNamespace, getJson, kubeconfig, kubeLine, kubectl, pluginBinary, root, waitFor, webWithoutClaims } from './harness.js';
 
 const kwok = clusterKind === 'kwok';
 const IMG2 = 'registry.k8s.io/nginx-slim:0.9';
@@ -63,16 +63,7 @@ const mergePatch = (p: unknown) => kubectl(['-n', ns, 'patch', 'statefulset', 'w
 beforeAll(async () => {
   if (!kwok) return;
   ({ ns, cleanup } = await createNamespace('faults'));
-  await apply(
-    fixture('web.yaml', (d) => {
-      if (d.kind !== 'StatefulSet') return d;
-      d.spec.replicas = 4;
-      delete d.spec.volumeClaimTemplates;
-      delete d.spec.template.spec.containers[0].volumeMounts;
-      return d;
-    }),
-    ns,
-  );
+  await apply(webWithoutClaims(4), ns);
   await waitFor(settled, 120_000, '4 ready pods of web');
 });
 

@@ -66,6 +66,20 @@ export function fixture(name: string, transform?: (doc: Record<string, any>) => 
     .join('---\n');
 }
 
+/**
+ * Seed 000's web set (web.yaml) with `replicas` pods and no claim template (nor its mounts): the
+ * suites that need pods, not storage. `svc` edits the Service, or drops it (undefined).
+ */
+export function webWithoutClaims(replicas: number, svc: (s: Record<string, any>) => Record<string, any> | undefined = (s) => s): string {
+  return fixture('web.yaml', (d) => {
+    if (d.kind === 'Service') return svc(d);
+    d.spec.replicas = replicas;
+    delete d.spec.volumeClaimTemplates;
+    delete d.spec.template.spec.containers[0].volumeMounts;
+    return d;
+  });
+}
+
 let counter = 0;
 /**
  * Creates a fresh namespace and returns its name and a cleanup function that deletes it and

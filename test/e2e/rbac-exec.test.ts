@@ -15,12 +15,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dump } from 'js-yaml';
-import { apply, clusterKind, createNamespace, fixture, getJson, kubeMinor, kubectl, plugin, root, waitFor } from './harness.js';
+import { apply, clusterKind, createNamespace, fixture, getJson, kubeMinor, kubectl, plugin, root, waitFor, webWithoutClaims } from './harness.js';
 import { createScopedIdentity, type PolicyRule, type ScopedIdentity } from './rbac.js';
 import type { DnsCheckOutput } from '../../src/render/dns.js';
 import type { MongoStatusOutput } from '../../src/render/mongo.js';
 
-type Doc = Record<string, any>;
 
 /** The read-only Role of issue #12, part 2. */
 const READ: PolicyRule[] = [
@@ -81,16 +80,7 @@ function json<T>(r: { stdout: string; stderr: string; exitCode: number }): T {
 describe.skipIf(clusterKind !== 'kwok')('dns-check and mongo-status with namespace-scoped rights', () => {
   beforeAll(async () => {
     ({ ns, cleanup: cleanupNs } = await createNamespace('rbac-exec'));
-    await apply(
-      fixture('web.yaml', (d: Doc) => {
-        if (d.kind !== 'StatefulSet') return d;
-        d.spec.replicas = 2;
-        delete d.spec.volumeClaimTemplates;
-        delete d.spec.template.spec.containers[0].volumeMounts;
-        return d;
-      }),
-      ns,
-    );
+    await apply(webWithoutClaims(2), ns);
     await apply(fixture('mongo.yaml'), ns);
     await Promise.all([readyReplicas('web', 2), readyReplicas('mongo', 3)]);
     await slicesList('nginx', 2);

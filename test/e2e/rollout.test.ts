@@ -4,7 +4,7 @@
  * matter to a rollout), OrderedReady: the controller replaces one pod at a time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply, createNamespace, fixture, getJson, kubeMinor, kubectl, plugin, waitFor } from './harness.js';
+import { apply, createNamespace, fixture, getJson, kubeMinor, kubectl, plugin, waitFor, webWithoutClaims } from './harness.js';
 
 const IMG1 = 'registry.k8s.io/nginx-slim:0.8';
 const IMG2 = 'registry.k8s.io/nginx-slim:0.9';
@@ -13,13 +13,7 @@ let ns = '';
 let cleanup: () => Promise<void> = async () => {};
 
 function webManifest(): string {
-  return fixture('web.yaml', (d) => {
-    if (d.kind !== 'StatefulSet') return d;
-    d.spec.replicas = 5;
-    delete d.spec.volumeClaimTemplates;
-    delete d.spec.template.spec.containers[0].volumeMounts;
-    return d;
-  });
+  return webWithoutClaims(5);
 }
 
 async function podRevisions(): Promise<Record<string, string>> {

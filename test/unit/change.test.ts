@@ -1,10 +1,10 @@
 /**
- * The one mutation path (src/commands/change.ts) and the pure planners every write goes through
+ * The one mutation path (src/commands/change.ts: the gate and the apply loop) and the pure planners every write goes through
  * (core podDeletion, claimDeletion, volumeDeletion, finalizeWrite, debugContainerAdd).
  */
 import { describe, expect, it } from 'vitest';
-import { applyAll, confirmChange, MAX_ATTEMPTS, writeOne, type Step } from '../../src/commands/change.js';
-import { AbortedError, CliError, InterruptedError, KubeApiError } from '../../src/errors.js';
+import { confirmChange, MAX_ATTEMPTS, writeOne } from '../../src/commands/change.js';
+import { AbortedError, KubeApiError } from '../../src/errors.js';
 import { markTransport } from '../../src/kube/retry.js';
 import { podDeletion } from '../../src/core/pods.js';
 import { claimDeletion, volumeDeletion, type DeleteTarget } from '../../src/core/orphans-delete.js';
@@ -116,63 +116,6 @@ describe('writeOne: plan, send with the precondition, re-read and re-plan on con
       );
       expect(r).toMatchObject({ result: want, attempts: 2 });
     }
-  });
-});
-
-describe('applyAll: where a run of writes stopped', () => {
-  const steps = (fail: Record<string, unknown> = {}, onSend?: (label: string) => void): Step<number, string, void>[] =>
-    ['pod a', 'pod b', 'pod c'].map((label) => ({
-      label,
-      read: async () => 0,
-      plan: () => ({ write: label }),
-      send: async () => {
-        onSend?.(label);
-        if (fail[label]) throw fail[label];
-      },
-    }));
-  const deps = () => recordingDeps({} as Kube).deps;
-
-  it('runs every write in order', async () => {
-    const sent: string[] = [];
-    const r = await applyAll(deps(), steps({}, (l) => sent.push(l)), 'none');
-    expect(sent).toEqual(['pod a', 'pod b', 'pod c']);
-    expect(r.map((x) => x.outcome?.result)).toEqual(['applied', 'applied', 'applied']);
-  });
-
-  it('a failing write stops the run; its error says what was applied and what was not attempted', async () => {
-    const err = await applyAll(deps(), steps({ 'pod b': new KubeApiError('forbidden', { status: 403 }) }), 'none').catch((e) => e);
-    expect(err).toBeInstanceOf(CliError);
-    expect(err.hints.at(-1)).toBe('Stopped at pod b, which failed: applied: pod a; not attempted: pod c.');
-  });
-
-  it("onError 'continue' records the failure and goes on", async () => {
-    const r = await applyAll(deps(), steps({ 'pod a': new KubeApiError('boom', { status: 500 }) }), 'none', { onError: 'continue' });
-    expect(r.map((x) => (x.error ? 'error' : x.outcome?.result))).toEqual(['error', 'applied', 'applied']);
-  });
-
-  it('Ctrl-C during a write: 130 naming what was applied, what was in flight, what was not attempted', async () => {
-    const ac = new AbortController();
-    const d = { ...deps(), signal: ac.signal };
-    const err = await applyAll(
-      d,
-      steps({}, (l) => {
-        if (l === 'pod b') {
-          ac.abort();
-          throw reset();
-        }
-      }),
-      'none',
-    ).catch((e) => e);
-    expect(err).toBeInstanceOf(InterruptedError);
-    expect(err.message).toBe('during pod b: applied: pod a; pod b in flight (it may or may not have been applied); not attempted: pod c');
-  });
-
-  it('Ctrl-C between writes: nothing more is sent', async () => {
-    const ac = new AbortController();
-    const sent: string[] = [];
-    const err = await applyAll({ ...deps(), signal: ac.signal }, steps({}, (l) => (sent.push(l), l === 'pod a' && ac.abort())), 'none').catch((e) => e);
-    expect(sent).toEqual(['pod a']);
-    expect(err.message).toBe('before pod b: applied: pod a; not attempted: pod b, pod c');
   });
 });
 

@@ -56,6 +56,22 @@ const pod = (name: string, rv: string, ready = 'True') => ({
   status: { conditions: [{ type: 'Ready', status: ready }] },
 });
 
+/** A client for context "dead": a loopback port that was just listened on and closed (nothing answers). */
+async function deadClient(user: { name: string; token?: string }): Promise<{ dead: KubeClient; closed: number }> {
+  const probe = http.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const closed = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${closed}`, skipTLSVerify: true }],
+    users: [user],
+    contexts: [{ name: 'dead', cluster: 'c', user: 'u' }],
+    currentContext: 'dead',
+  });
+  return { dead: new KubeClient({ kc, server: `http://127.0.0.1:${closed}`, context: 'dead' }), closed };
+}
+
 describe('KubeClient', () => {
   it('sends the bearer token and parses JSON', async () => {
     handler = (req, _u, _b, res) => json(res, 200, { gitVersion: 'v1.36.3', auth: req.headers.authorization });
@@ -143,18 +159,7 @@ describe('KubeClient', () => {
   });
 
   it('a refused connection is a transport error with exit 3', async () => {
-    const probe = http.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const closed = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${closed}`, skipTLSVerify: true }],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'dead', cluster: 'c', user: 'u' }],
-      currentContext: 'dead',
-    });
-    const dead = new KubeClient({ kc, server: `http://127.0.0.1:${closed}`, context: 'dead' });
+    const { dead, closed } = await deadClient({ name: 'u' });
     const e: any = await dead.get('/version').catch((x: any) => x);
     expect(e.message).toContain(`http://127.0.0.1:${closed} (context "dead") refused the connection`);
     expect(e.exitCode).toBe(3);
@@ -262,18 +267,7 @@ describe('KubeClient retries (what is safe)', () => {
   });
 
   it('does not retry a connection refused before the server ever answered (a wrong address exits 3 at once)', async () => {
-    const probe = http.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const closed = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${closed}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'dead', cluster: 'c', user: 'u' }],
-      currentContext: 'dead',
-    });
-    const dead = new KubeClient({ kc, server: `http://127.0.0.1:${closed}`, context: 'dead' });
+    const { dead } = await deadClient({ name: 'u', token: 't' });
     const t0 = Date.now();
     const e = await dead.get('/version').catch((x: unknown) => x);
     expect((e as KubeApiError).exitCode).toBe(3);
