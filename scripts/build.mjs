@@ -24,7 +24,8 @@ const COMMON = {
   platform: 'node',
   format: 'cjs',
   target: 'node22',
-  minify: true,
+  // KSTS_NO_MINIFY=1 keeps names readable in CPU profiles (NODE_OPTIONS=--cpu-prof dist/kubectl-sts ...).
+  minify: !process.env.KSTS_NO_MINIFY,
   keepNames: true,
   legalComments: 'none',
   // ws probes these optional native add-ons inside try/catch; they are not needed.
@@ -110,6 +111,40 @@ module.exports.default = stringWidth;
 };
 
 /**
+ * Modules of the main bundle that most runs never use, loaded on first use instead of at start:
+ * js-yaml (-o yaml), diff (rollout diff), cli-table3 (tables) and node:assert (yargs asserts only
+ * on misuse). Each import gets a stand-in whose exports are getters that load the real module;
+ * a function export (cli-table3's Table) becomes a function that forwards `new` and calls.
+ */
+const LAZY_IN_MAIN = ['js-yaml', 'diff', 'cli-table3', 'assert'];
+const lazyInMain = {
+  name: 'lazy-in-main',
+  setup(b) {
+    const filter = new RegExp(`^(${LAZY_IN_MAIN.join('|')})$`);
+    b.onResolve({ filter }, async (args) => {
+      if (args.pluginData?.real) return undefined;
+      // The stand-in is CommonJS whatever the real file is (a .mjs path would make esbuild read it as ESM).
+      if (args.path === 'assert') return { path: 'node:assert.lazy.cjs', namespace: 'lazy-main', pluginData: { real: 'node:assert', builtin: true } };
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
+      if (real.errors.length) return { errors: real.errors };
+      return { path: `${real.path}.lazy.cjs`, namespace: 'lazy-main', pluginData: { real: real.path } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-main' }, (args) => {
+      const { real: file, builtin } = args.pluginData;
+      const mod = createRequire(builtin ? import.meta.url : file)(file);
+      const keys = Object.keys(mod).filter((k) => k !== '__esModule');
+      const load = `let real;\nconst load = () => (real ??= require(${JSON.stringify(file)}));\n`;
+      const getters = (target) => `for (const k of ${JSON.stringify(keys)}) Object.defineProperty(${target}, k, { enumerable: true, get: () => load()[k] });\n`;
+      const contents =
+        typeof mod === 'function'
+          ? `${load}function lazy(...a) { const R = load(); return new.target ? new R(...a) : R(...a); }\n${getters('lazy')}module.exports = lazy;\n`
+          : `${load}${getters('module.exports')}`;
+      return { resolveDir: builtin ? root : path.dirname(file), loader: 'js', contents };
+    });
+  },
+};
+
+/**
  * yargs() registers a default --version whose value it guesses by walking up from the bundle's
  * directory, reading every directory up to the root in search of a package.json; in an installed
  * binary it finds none and builds an AssertionError (with its diff) to say so: ~30 ms on every
@@ -141,7 +176,7 @@ export async function bundle(outDir = dist) {
   const main = path.join(outDir, 'kubectl-sts.cjs');
   const kube = path.join(outDir, 'kube.cjs');
   const define = { __KSTS_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__ksts_import_meta_url' };
-  const m = await build({ ...COMMON, entryPoints: [path.join(root, 'src/main.ts')], outfile: main, define: { ...define, __KSTS_BUNDLED__: 'true' }, plugins: [asciiStringWidth, noYargsVersionGuess] });
+  const m = await build({ ...COMMON, entryPoints: [path.join(root, 'src/main.ts')], outfile: main, define: { ...define, __KSTS_BUNDLED__: 'true' }, plugins: [asciiStringWidth, noYargsVersionGuess, lazyInMain] });
   const heavy = Object.keys(m.metafile.inputs).filter((f) => /node_modules\/(@kubernetes\/client-node|undici|ws)\//.test(f));
   if (heavy.length) {
     const who = Object.entries(m.metafile.inputs)

@@ -21,7 +21,10 @@ export interface Io {
   env: Record<string, string | undefined>;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
+  /** Read only at a confirmation prompt: making process.stdin costs a few ms on every start. */
   stdin: NodeJS.ReadStream;
+  /** Whether stdin is a terminal, known without touching `stdin` (main.ts: isatty(0)); else stdin.isTTY. */
+  stdinIsTTY?: boolean;
   signal: AbortSignal;
   /** Overrides the API access (tests); by default built from the flags. */
   kube?: (args: GlobalArgs) => Promise<Kube>;
@@ -135,7 +138,7 @@ export function makeDeps(io: Io, args: GlobalArgs): Deps {
     log: (l) => void io.stderr.write(`${l}\n`),
     spinner: () => makeSpinner(io.stderr, personal),
     confirm: (q) => askYesNo(io, q),
-    interactive: Boolean(io.stdin.isTTY),
+    interactive: io.stdinIsTTY ?? Boolean(io.stdin.isTTY),
     stdoutIsTTY: Boolean(io.stdout.isTTY),
     color: palette(colorEnabled(io.stdout.isTTY, io.env, !args.color)),
     signal: io.signal,

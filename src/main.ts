@@ -1,4 +1,5 @@
 /** Entry point of the kubectl-sts binary: wires the process to the CLI and sets the exit code. */
+import { isatty } from 'node:tty';
 import { staticAnswer } from './static-answers.js';
 
 function exit(code: number): void {
@@ -47,7 +48,11 @@ async function main(): Promise<void> {
     env: process.env,
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // process.stdin is made on first access (a stream, a few ms): only a confirmation prompt reads it.
+    get stdin() {
+      return process.stdin;
+    },
+    stdinIsTTY: isatty(0),
     signal: controller.signal,
   });
   exit(code);

@@ -1,14 +1,12 @@
 /**
  * The one HTTP path to the API server: raw JSON in and out (no model classes), kubeconfig
- * authentication from client-node, error mapping, request counting, paginated LIST, watch,
+ * authentication from auth.ts, error mapping, request counting, paginated LIST, watch,
  * patch with preconditions, delete with preconditions.
  */
 import { STATUS_CODES } from 'node:http';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { fetch } from 'undici';
-import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
-import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import type { Authenticate } from './auth.js';
 import type { KubeObject } from '../core/types.js';
 import { ExitCode, KubeApiError } from '../errors.js';
 import { httpError, nearbyNames, transportError, type RequestFacts, type StatusBody } from './errors.js';
@@ -26,7 +24,8 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
 };
 
 export interface ClientOptions {
-  kc: KubeConfig;
+  /** Each request's headers and dispatcher (auth.ts: makeAuthenticator). */
+  auth: Authenticate;
   server: string;
   context: string;
   /** --request-timeout; 0 means none (watches are never cut by it). */
@@ -111,9 +110,9 @@ export class KubeClient {
   private async send(method: string, path: string, o: RequestOptions, timeoutMs: number | undefined) {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const ctx = new RequestContext(url.toString(), method as HttpMethod);
+    let creds: Awaited<ReturnType<Authenticate>>;
     try {
-      await this.opts.kc.applySecurityAuthentication(ctx);
+      creds = await this.opts.auth();
     } catch (e) {
       // Exec credential plugins, OIDC refreshes, unreadable cert files and the like fail here.
       throw new KubeApiError(`cannot prepare credentials for context "${this.context}" (${this.server}): ${(e as Error).message}`, {
@@ -121,7 +120,7 @@ export class KubeClient {
         hints: ['Check the user entry of this context in the kubeconfig (certificate files, exec plugin, token).'],
       });
     }
-    const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json' };
+    const headers: Record<string, string> = { ...creds.headers, Accept: 'application/json' };
     let body: string | undefined;
     if (o.body !== undefined) {
       body = JSON.stringify(o.body);
@@ -134,7 +133,7 @@ export class KubeClient {
     this.requestCount++;
     const started = Date.now();
     try {
-      const init: Parameters<typeof fetch>[1] = { method, headers, dispatcher: ctx.getDispatcher() as never };
+      const init: Parameters<typeof fetch>[1] = { method, headers, dispatcher: creds.dispatcher as never };
       if (body !== undefined) init.body = body;
       if (signals.length) init.signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
       const res = await fetch(url, init);
@@ -304,7 +303,7 @@ export class KubeClient {
     }
     this.outage.ok();
     const body = Readable.fromWeb(res.body as never);
-    const lines = createInterface({ input: body, crlfDelay: Infinity });
+    const lines = jsonLines(body);
     const abort = () => body.destroy();
     signal?.addEventListener('abort', abort, { once: true });
     try {
@@ -350,6 +349,26 @@ export class KubeClient {
     if (o.propagationPolicy) body.propagationPolicy = o.propagationPolicy;
     return this.request<T>('DELETE', path, { body });
   }
+}
+
+/**
+ * The lines of a watch stream (one JSON event per line). Not node:readline: this module runs in
+ * a vm.Script in the built binary, where a dynamic import cannot load it on demand, and a
+ * static one would load it (and its history and keypress support) on every start.
+ */
+export async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let rest = '';
+  for await (const chunk of stream) {
+    rest += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = rest.indexOf('\n')) >= 0) {
+      yield rest.slice(0, nl).replace(/\r$/, '');
+      rest = rest.slice(nl + 1);
+    }
+  }
+  rest += decoder.decode();
+  if (rest) yield rest;
 }
 
 /**

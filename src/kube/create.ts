@@ -1,8 +1,10 @@
 /**
- * Builds the API access for one invocation from the global flags. This is the heavy entry of
- * the access layer (client-node, undici, ws): only loadKube() reaches it, lazily.
+ * Builds the API access for one invocation from the global flags. This is the entry of the
+ * access layer bundle (kube.cjs): only loadKube() reaches it, lazily. client-node is reached
+ * only through dynamic imports (exec, and the kubeconfigs auth.ts cannot serve alone).
  */
 import { reviewAccess } from './access.js';
+import { makeAuthenticator } from './auth.js';
 import { loadConfig } from './config.js';
 
 export { listContexts } from './config.js';
@@ -13,7 +15,7 @@ import type { Kube, KubeFlags } from './index.js';
 export function createKube(flags: KubeFlags, log: (line: string) => void): Kube {
   const cfg = loadConfig(flags, flags.env ?? process.env);
   const client = new KubeClient({
-    kc: cfg.kc,
+    auth: makeAuthenticator(cfg.cluster, cfg.user, cfg.config),
     server: cfg.server,
     context: cfg.contextName,
     timeoutMs: flags.requestTimeoutMs ?? 0,
@@ -35,7 +37,9 @@ export function createKube(flags: KubeFlags, log: (line: string) => void): Kube 
   // The exec layer (client-node's Exec, ws) is loaded on the first exec: most commands never exec.
   let execFn: Promise<ExecFn> | undefined;
   const exec: ExecFn = async (req) => {
-    execFn ??= import('./exec.js').then((m) => m.makeExec(cfg.kc, cfg.server, cfg.contextName, canExec, flags.signal));
+    execFn ??= Promise.all([import('./exec.js'), import('./auth-plugins.js')]).then(([m, p]) =>
+      m.makeExec(p.toKubeConfig(cfg.config), cfg.server, cfg.contextName, canExec, flags.signal),
+    );
     return (await execFn)(req);
   };
   return {

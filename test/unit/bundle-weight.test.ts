@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Loads kube.cjs the way src/kube/load.ts does, builds the access layer, reports the builtins loaded. */
-function builtinsAfter(step: 'load' | 'exec'): string[] {
+function builtinsAfter(step: 'load' | 'exec', user = '{token: t0ken}'): string[] {
   const kubeconfig = path.join(dir, 'kubeconfig');
   fs.writeFileSync(
     kubeconfig,
@@ -30,7 +30,7 @@ function builtinsAfter(step: 'load' | 'exec'): string[] {
       'apiVersion: v1',
       'kind: Config',
       'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]',
-      'users: [{name: u, user: {token: t0ken}}]',
+      `users: [{name: u, user: ${user}}]`,
       'contexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]',
       'current-context: x',
     ].join('\n'),
@@ -54,6 +54,13 @@ describe('the API layer bundle (kube.cjs)', () => {
     const loaded = builtinsAfter('load');
     expect(loaded).toContain('https');
     for (const heavy of ['http2', 'worker_threads', 'perf_hooks', 'dns', 'zlib']) expect(loaded, heavy).not.toContain(heavy);
+    // client-node (its KubeConfig, authenticators and exec credential support) is not evaluated either.
+    expect(loaded).not.toContain('child_process');
+  });
+
+  it('loads client-node for what only it serves: an exec credential plugin', () => {
+    // The plugin runs (and fails: `true` prints no ExecCredential); what matters is that the path was taken.
+    expect(builtinsAfter('load', '{exec: {apiVersion: client.authentication.k8s.io/v1, command: "true"}}')).toContain('child_process');
   });
 
   it('loads the exec support when a command execs', () => {

@@ -6,10 +6,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
-import { KubeClient } from '../../src/kube/client.js';
+import { makeAuthenticator } from '../../src/kube/auth.js';
+import type { KcCluster, KcUser } from '../../src/kube/config.js';
+import { KubeClient, jsonLines } from '../../src/kube/client.js';
 import { observe, WaitTimeoutError } from '../../src/kube/observe.js';
 import { KubeApiError } from '../../src/errors.js';
+
+/** The credentials of a one-cluster, one-user kubeconfig, as createKube makes them. */
+function authFor(cluster: KcCluster, user: KcUser, context = 'test') {
+  return makeAuthenticator(cluster, user, { clusters: [cluster], users: [user], contexts: [{ name: context, cluster: cluster.name, user: user.name }], currentContext: context });
+}
 
 type Handler = (req: http.IncomingMessage, url: URL, body: string, res: http.ServerResponse) => void;
 let handler: Handler;
@@ -35,14 +41,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't0ken' }],
-    contexts: [{ name: 'test', cluster: 'c', user: 'u' }],
-    currentContext: 'test',
-  });
-  client = new KubeClient({ kc, server: `http://127.0.0.1:${port}`, context: 'test' });
+  const auth = authFor({ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }, { name: 'u', token: 't0ken' });
+  client = new KubeClient({ auth, server: `http://127.0.0.1:${port}`, context: 'test' });
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 beforeEach(() => {
@@ -62,14 +62,8 @@ async function deadClient(user: { name: string; token?: string }): Promise<{ dea
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const closed = (probe.address() as AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${closed}`, skipTLSVerify: true }],
-    users: [user],
-    contexts: [{ name: 'dead', cluster: 'c', user: 'u' }],
-    currentContext: 'dead',
-  });
-  return { dead: new KubeClient({ kc, server: `http://127.0.0.1:${closed}`, context: 'dead' }), closed };
+  const auth = authFor({ name: 'c', server: `http://127.0.0.1:${closed}`, skipTLSVerify: true }, user, 'dead');
+  return { dead: new KubeClient({ auth, server: `http://127.0.0.1:${closed}`, context: 'dead' }), closed };
 }
 
 describe('KubeClient', () => {
@@ -166,14 +160,8 @@ describe('KubeClient', () => {
   });
 
   it('a credentials failure before sending is an exit-3 error naming the context', async () => {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: 'http://127.0.0.1:1' }],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'plain-http', cluster: 'c', user: 'u' }],
-      currentContext: 'plain-http',
-    });
-    const e: any = await new KubeClient({ kc, server: 'http://127.0.0.1:1', context: 'plain-http' }).get('/version').catch((x: any) => x);
+    const auth = authFor({ name: 'c', server: 'http://127.0.0.1:1', skipTLSVerify: false }, { name: 'u' }, 'plain-http');
+    const e: any = await new KubeClient({ auth, server: 'http://127.0.0.1:1', context: 'plain-http' }).get('/version').catch((x: any) => x);
     expect(e).toBeInstanceOf(KubeApiError);
     expect(e.message).toContain('context "plain-http"');
     expect(e.exitCode).toBe(3);
@@ -279,15 +267,9 @@ describe('KubeClient retries (what is safe)', () => {
   it('stops every request at once when its Ctrl-C signal aborts', async () => {
     handler = () => {}; // never answers
     const ac = new AbortController();
-    const kc = new KubeConfig();
     const port = (server.address() as AddressInfo).port;
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'test', cluster: 'c', user: 'u' }],
-      currentContext: 'test',
-    });
-    const c = new KubeClient({ kc, server: `http://127.0.0.1:${port}`, context: 'test', signal: ac.signal });
+    const auth = authFor({ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }, { name: 'u', token: 't' });
+    const c = new KubeClient({ auth, server: `http://127.0.0.1:${port}`, context: 'test', signal: ac.signal });
     const reason = Object.assign(new Error('interrupted'), { name: 'Interrupted' });
     setTimeout(() => ac.abort(reason), 100);
     await expect(c.list('/api/v1/namespaces/ns/pods')).rejects.toBe(reason);
@@ -301,12 +283,28 @@ describe('a client-side dry run never reaches the server', () => {
     ['delete', (c: KubeClient) => c.delete('/x', { dryRun: 'client' })],
   ])('%s with dryRun client throws before sending', async (_what, call) => {
     let sent = 0;
-    const c = new KubeClient({ kc: new KubeConfig(), server: 'http://127.0.0.1:1', context: 'test' });
+    const c = new KubeClient({ auth: async () => ({ headers: {}, dispatcher: undefined }), server: 'http://127.0.0.1:1', context: 'test' });
     (c as unknown as { request: () => Promise<unknown> }).request = async () => {
       sent++;
       return {};
     };
     await expect(call(c)).rejects.toThrow(/must not reach the API server/);
     expect(sent).toBe(0);
+  });
+});
+
+describe('jsonLines (watch stream framing)', () => {
+  async function collect(chunks: (string | Buffer)[]): Promise<string[]> {
+    const out: string[] = [];
+    for await (const l of jsonLines((async function* () { yield* chunks; })())) out.push(l);
+    return out;
+  }
+  it('splits lines across chunk boundaries, keeps a multi-byte character split between chunks, drops CR, yields a last unterminated line', async () => {
+    const e = Buffer.from('{"n":"é"}\r\n{"n":"x"}\n{"n":"tail"}');
+    const at = e.indexOf(0xc3) + 1; // inside the two bytes of é
+    expect(await collect([e.subarray(0, at), e.subarray(at, at + 5), e.subarray(at + 5)])).toEqual(['{"n":"é"}', '{"n":"x"}', '{"n":"tail"}']);
+  });
+  it('an empty stream has no lines', async () => {
+    expect(await collect([])).toEqual([]);
   });
 });

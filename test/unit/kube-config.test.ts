@@ -94,7 +94,7 @@ describe('kubeconfig resolution', () => {
   it('--cluster and --user override the context', () => {
     const r = loadConfig({ kubeconfig: kcA, cluster: 'c-prod', user: 'u-admin' }, {});
     expect(r.server).toBe('https://prod.example:6443');
-    expect(r.kc.getCurrentUser()?.name).toBe('u-admin');
+    expect(r.user?.name).toBe('u-admin');
     expect(r.namespace).toBe('team-a');
   });
 

@@ -196,15 +196,9 @@ describe('undici-lite answers like undici', () => {
 describe('KubeClient on undici-lite', () => {
   it('pages a list, maps a 404 Status, reads a watch', async () => {
     const { KubeClient } = await import('../../src/kube/client.js');
-    const { RequestContext } = await import('@kubernetes/client-node/dist/gen/http/http.js');
     const agent = new lite.Agent({ connect: { rejectUnauthorized: false, keepAlive: true, keepAliveInitialDelay: 30_000 } });
-    const kc = {
-      applySecurityAuthentication: async (ctx: InstanceType<typeof RequestContext>) => {
-        ctx.setHeaderParam('Authorization', 'Bearer t0ken');
-        ctx.setDispatcher(agent as never);
-      },
-    };
-    const client = new KubeClient({ kc: kc as never, server: base, context: 'test' });
+    const auth = async () => ({ headers: { Authorization: 'Bearer t0ken' }, dispatcher: agent });
+    const client = new KubeClient({ auth, server: base, context: 'test' });
     expect((await client.list<{ metadata: { name: string } }>('/watch')).items.map((i) => i.metadata.name)).toEqual(['a', 'b']);
     await expect(client.get('/api/v1/namespaces/ns/pods/x')).rejects.toMatchObject({ status: 404 });
     const events: string[] = [];
