@@ -6,6 +6,9 @@
 // Each must cost <= 1.0x. Wall time is what a user waits for; CPU time (user + sys of the child,
 // by GNU time) is printed next to it because on a shared, loaded machine it is the steadier figure.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { cluster, createNamespaces, KWOK_TOLERATION, runId } from './cluster.mjs';
 import { fmtMs, fmtX, median, row, target, waitUntil } from './util.mjs';
 
@@ -101,10 +104,33 @@ export async function oneshot({ root, bin }) {
       ['finalize-localpv (nothing stuck)', ['kubectl', ['get', 'pv', '-o', 'json'], env], [bin, ['finalize-localpv'], env, [0, 1]]],
     ];
     const results = pairs.map(([what, base, mine]) => ({ what, base, mine, t: sampleCpu([base, mine], runs) }));
+    // The runtime's own floor: the same LIST as `kubectl get pvc` by the smallest Node program that
+    // can send it (node:https, the credentials read from a JSON file, the body parsed), on the Node
+    // the binary is built from. What is above it is the plugin's; the floor is Node's.
+    const floorDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksts-floor-'));
+    const creds = path.join(floorDir, 'creds.json');
+    const o = kube.agent.options;
+    fs.writeFileSync(creds, JSON.stringify({ ca: o.ca?.toString(), cert: o.cert?.toString(), key: o.key?.toString(), headers: kube.headers }));
+    const floorScript = path.join(floorDir, 'floor.cjs');
+    fs.writeFileSync(
+      floorScript,
+      `const c = JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8'));
+require('node:https').get(process.argv[3], { ca: c.ca, cert: c.cert, key: c.key, headers: { ...c.headers, Accept: 'application/json' } }, (res) => {
+  let b = ''; res.setEncoding('utf8'); res.on('data', (d) => (b += d)); res.on('end', () => process.stdout.write(String(JSON.parse(b).items.length)));
+}).on('error', (e) => { console.error(e.message); process.exit(3); });
+`,
+    );
+    const listUrl = new URL(`/api/v1/namespaces/${ns}/persistentvolumeclaims`, kube.server).href;
+    const floor = sampleCpu([['kubectl', ['get', 'pvc', '-n', ns, '-o', 'json'], env], [process.execPath, [floorScript, creds, listUrl], env]], runs);
+    fs.rmSync(floorDir, { recursive: true, force: true });
 
     console.log(`\n## oneshot (fresh process each; median of ${runs} runs each, interleaved; load average ${spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.split(' ').slice(0, 3).join(' ')})`);
     console.log(`pvc-orphans -n ${ns} found: ${JSON.stringify(found)}`);
     let ok = target('oneshot', 'sanity: pvc-orphans -n NS finds the 2 leftover claims', JSON.stringify(found) === JSON.stringify(['data-db-3', 'data-db-4']), JSON.stringify(found));
+    {
+      const [b, f] = floor;
+      row(`runtime floor: Node ${process.version} https GET of the same LIST as kubectl get pvc -n NS (no target)`, `${fmtMs(f.wall).padStart(8)} wall ${fmtX(f.wall / b.wall)}`, `${fmtMs(f.cpu).padStart(7)} cpu ${fmtX(f.cpu / b.cpu)}`);
+    }
     for (const { what, base, mine, t } of results) {
       const [b, m] = t;
       row(`${base[0]} ${base[1].join(' ').replace(ns, 'NS')} (baseline)`, `${fmtMs(b.wall).padStart(8)} wall`, `${fmtMs(b.cpu).padStart(7)} cpu`);

@@ -5,14 +5,14 @@
  */
 import { writeOne } from './change.js';
 import type { Deps } from '../deps.js';
-import type { Kube, KubeClient } from '../kube/index.js';
+import type { Kube, KubeClient, Source } from '../kube/index.js';
 import type { KubeEvent, Pod, StatefulSet } from '../core/types.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { selectorToString } from '../core/labels.js';
 import { formatDuration } from '../core/duration.js';
 import { describePodState, lastEventLine, waitProgress, type WaitProgress, type WaitTarget } from '../core/rollout.js';
 import { patchLanded } from '../core/patch-landed.js';
-import { setDrift, unknownRevision } from '../core/rollout-drift.js';
+import { revisionsOf, setDrift, unknownRevision } from '../core/rollout-drift.js';
 import type { GlobalArgs } from './command.js';
 
 export type DryRunMode = 'none' | 'client' | 'server';
@@ -162,6 +162,7 @@ export async function waitForPartition(
   const text = (p: WaitProgress) =>
     `${o.label}: ${p.doneCount}/${p.total} updated${p.waitingOn ? `; waiting for ${p.waitingOn.name}: ${p.waitingOn.reason}` : ''}`;
   const knownRevisions = new Set<string>();
+  let firstList = true;
   /** Reads the set (one GET) and reports a change by someone else since `sts`, our own write. */
   const drifted = async (): Promise<WaitOutcome | undefined> => {
     const now = await ctx.client.get<StatefulSet>(ctx.stsPath);
@@ -183,6 +184,10 @@ export async function waitForPartition(
           if (s && setDrift(sts, s).length) return 'drift' as const;
         }
         lastPods = [...snap.pods!.values()] as Pod[];
+        if (firstList) {
+          for (const r of revisionsOf(lastPods)) knownRevisions.add(r);
+          firstList = false;
+        }
         const p = waitProgress(latest, lastPods, target, deps.now());
         last = p;
         spinner.update(text(p));
@@ -197,8 +202,9 @@ export async function waitForPartition(
         if (p.availableAt !== undefined) return 'later' as const;
         return undefined;
       };
-      const sources: Record<string, { path: string; query?: Record<string, string> }> = { pods: { path: podsPath(ctx), query: podQuery(sts) } };
-      if (!o.templateObserved) sources.sts = stsSource;
+      const sources: Record<string, Source> = { pods: { path: podsPath(ctx), query: podQuery(sts) } };
+      // The set as last seen (first: the patch response) is where its watch starts: no LIST.
+      if (!o.templateObserved) sources.sts = { ...stsSource, from: { items: [latest], resourceVersion: latest.metadata.resourceVersion ?? '' } };
       const r = await ctx.k.observe(ctx.client, sources, decide as never, { timeoutMs: remaining > 0 ? remaining : 0, signal: deps.signal });
       if (r === 'done') {
         spinner.stop();

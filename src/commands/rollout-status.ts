@@ -76,7 +76,12 @@ export async function runStatus(args: StatusArgs & GlobalArgs, deps: Deps): Prom
     latest = await ctx.k.observe(
       ctx.client,
       {
-        sts: { path: ctx.k.resourcePath(ctx.k.Resources.statefulsets, { namespace: ctx.ns }), query: { fieldSelector: `metadata.name=${ctx.name}` } },
+        // The set just read is where its watch starts (no second read of it).
+        sts: {
+          path: ctx.k.resourcePath(ctx.k.Resources.statefulsets, { namespace: ctx.ns }),
+          query: { fieldSelector: `metadata.name=${ctx.name}` },
+          from: { items: [sts], resourceVersion: sts.metadata.resourceVersion ?? '' },
+        },
         pods: { path: podsPath(ctx), query: podQuery(sts) },
       },
       (snap) => {

@@ -18,6 +18,21 @@ export function unknownRevision(sts: StatefulSet, pods: Pod[], known: ReadonlySe
   return undefined;
 }
 
+/**
+ * The revisions the pods run when a wait starts (its first LIST, right after this run's PATCH).
+ * They are history, not a second writer: after earlier staged rollouts a pod may still run a
+ * revision that is neither the current nor the update one. Only a revision that appears later
+ * makes the wait re-read the set.
+ */
+export function revisionsOf(pods: Pod[]): string[] {
+  const out = new Set<string>();
+  for (const p of pods) {
+    const rev = p.metadata.labels?.[REVISION_LABEL];
+    if (rev) out.add(rev);
+  }
+  return [...out];
+}
+
 /** What someone else changed, one phrase each ("template (generation 4 -> 5)", "replicas 5 -> 3"); empty: nothing. */
 export function setDrift(ours: StatefulSet, now: StatefulSet): string[] {
   const a = setFacts(ours);

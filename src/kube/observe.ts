@@ -1,5 +1,5 @@
 /**
- * List-then-watch over one or more collections, keeping an up-to-date map per collection and
+ * List-then-watch (or watch from what the caller already read) over one or more collections, keeping an up-to-date map per collection and
  * asking `decide` after every change whether the caller is done. Handles a watch the server
  * closes (re-watch from the last resourceVersion), an expired resourceVersion (410 Gone:
  * re-list), and a lost API server (backoff, jittered and capped, then re-watch or re-list, until
@@ -13,6 +13,12 @@ import { backoffDelay, realClock, retryability, type Clock, type OutageNotice } 
 export interface Source {
   path: string;
   query?: Query;
+  /**
+   * What the caller has just read of this collection (e.g. the set a GET or PATCH returned) and
+   * the resourceVersion it was read at: the watch starts there, with no LIST. A resourceVersion
+   * that has expired meanwhile (410) falls back to list-then-watch.
+   */
+  from?: { items: KubeObject[]; resourceVersion: string };
 }
 
 export type Snapshot<K extends string> = Record<K, Map<string, KubeObject>>;
@@ -88,6 +94,11 @@ export async function observe<K extends string, R>(
       const map = snap[name];
       let rv = '';
       let failures = 0;
+      if (src.from?.resourceVersion) {
+        for (const it of src.from.items) map.set(key(it), it);
+        rv = src.from.resourceVersion;
+        listed.add(name);
+      }
       while (!signal.aborted) {
         try {
           if (!rv) {
@@ -149,5 +160,7 @@ export async function observe<K extends string, R>(
       }
     };
     for (const n of names) run(n).catch((e) => finish(() => reject(e)));
+    // Every source seeded by the caller: decide on what it gave before any event arrives.
+    if (listed.size === names.length) check();
   });
 }

@@ -208,6 +208,33 @@ describe('observe (list + watch)', () => {
     expect(decisions).toEqual(['', 'web-0', 'web-0', 'web-0,web-1']);
   });
 
+  it('a source seeded with what the caller read watches from its resourceVersion, no LIST; an expired one falls back to a LIST', async () => {
+    const seen: string[] = [];
+    let watches = 0;
+    handler = (_r, url, _b, res) => {
+      if (url.searchParams.get('watch')) {
+        watches++;
+        seen.push(`WATCH rv=${url.searchParams.get('resourceVersion')}`);
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        if (watches === 1) return void res.end(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', 'too old resource version') })}\n`);
+        return void res.end(`${JSON.stringify({ type: 'MODIFIED', object: pod('web-0', '41', 'True') })}\n`);
+      }
+      seen.push('LIST');
+      json(res, 200, { metadata: { resourceVersion: '40' }, items: [pod('web-0', '39', 'False')] });
+    };
+    const decisions: string[] = [];
+    const seed = pod('web-0', '7', 'False');
+    const r = await observe(client, { pods: { path: '/api/v1/namespaces/ns/pods', from: { items: [seed], resourceVersion: '7' } } }, (snap) => {
+      const p = [...snap.pods.values()][0] as any;
+      decisions.push(`${p.metadata.resourceVersion}:${p.status.conditions[0].status}`);
+      return p.status.conditions[0].status === 'True' ? p.metadata.resourceVersion : undefined;
+    });
+    expect(r).toBe('41');
+    expect(seen).toEqual(['WATCH rv=7', 'LIST', 'WATCH rv=40']);
+    // Decided on the seed at once, then on the LIST after the 410, then on the event.
+    expect(decisions).toEqual(['7:False', '39:False', '41:True']);
+  });
+
   it('times out with WaitTimeoutError', async () => {
     handler = (_r, url, _b, res) => {
       if (url.searchParams.get('watch')) {
