@@ -145,7 +145,8 @@ export async function dns({ root, bin }) {
     console.log(`all runs (ms): plugin [${plugin.map((x) => x.ms.toFixed(0))}] loop [${loop.map((x) => x.ms.toFixed(0))}]`);
 
     let ok = target('dns', 'sanity: dns-check finds no problem on the healthy set (last timed run)', last.code === 0 && last.out.summary.fail === 0, `exit ${last.code}, ${JSON.stringify(last.out.summary)}`);
-    ok = target('dns', 'dns-check >= 5x faster than a sequential kubectl exec nslookup loop', base / mine >= 5, `${fmtX(base / mine)} faster: ${fmtMs(mine)} vs ${fmtMs(base)}`) && ok;
+    // Issue 6 asked for 5x; issue 15 raised it to 10x, with no lookup lost (the sanity check above).
+    ok = target('dns', 'dns-check >= 10x faster than a sequential kubectl exec nslookup loop', base / mine >= 10, `${fmtX(base / mine)} faster: ${fmtMs(mine)} vs ${fmtMs(base)}`) && ok;
     console.log(`section dns took ${fmtS(Date.now() - started)}`);
     return ok;
   } finally {

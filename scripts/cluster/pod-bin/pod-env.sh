@@ -1,6 +1,9 @@
 # Environment shared by the pod-bin wrappers. KSTS_DNS_PORT is written by up.sh into dns.env;
 # KSTS_POD_NAMESPACE comes from the namespace's ClusterExec (see up.sh and the test harness).
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# No subshells or helper processes here or in the wrappers' common path: a lookup from inside a
+# real pod costs its resolver tool, not a wrapper's forks (dirname, grep, tr, wc each cost a
+# process on this machine's two cores, where every pod of a KWOK cluster runs).
+here=${BASH_SOURCE[0]%/*}
 . "$here/dns.env"
 : "${KSTS_POD_NAMESPACE:=default}"
 : "${KSTS_CLUSTER_DOMAIN:=cluster.local}"
@@ -12,6 +15,19 @@ SEARCH_LIST="$KSTS_POD_NAMESPACE.svc.$KSTS_CLUSTER_DOMAIN svc.$KSTS_CLUSTER_DOMA
 
 # The names a pod's stub resolver tries for NAME, in order (resolv.conf: search list, ndots:5):
 # a name ending in "." is absolute; one with fewer than 5 dots is tried with each search domain first.
+# set_candidates NAME fills the array CANDS (no subshell); candidates NAME prints them, one a line.
+set_candidates() {
+  local name=$1 dots=${1//[^.]/} d
+  CANDS=()
+  case "$name" in *.) CANDS=("$name"); return ;; esac
+  if [ "${#dots}" -lt 5 ]; then
+    for d in $SEARCH_LIST; do CANDS+=("$name.$d"); done
+    CANDS+=("$name")
+  else
+    CANDS+=("$name")
+    for d in $SEARCH_LIST; do CANDS+=("$name.$d"); done
+  fi
+}
 candidates() {
   local name=$1 dots
   case "$name" in *.) echo "$name"; return ;; esac
