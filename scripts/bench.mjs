@@ -12,6 +12,7 @@
 //   BENCH_ONESHOT_RUNS   oneshot: timed runs per command (default 15)
 //   BENCH_ORPHANS_RUNS   orphans: timed runs per command (default 5)
 //   BENCH_DNS_RUNS       dns: timed runs per command (default 3; one baseline loop takes ~1 min)
+//   BENCH_KEEP           orphans-scale: leave its 200 namespaces in place (measure other builds on them)
 // Sections run in the order given; by default orphans runs last because deleting its 50
 // namespaces (7,000 objects) keeps the API server busy for a while after it ends.
 import { execFileSync } from 'node:child_process';

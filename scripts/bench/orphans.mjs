@@ -11,7 +11,7 @@
 // controller finds and uses existing claims of the right name), which halves the controller's
 // work; the objects are the same as if the controller had made them.
 import { cluster, createNamespaces, KWOK_TOLERATION, runId } from './cluster.mjs';
-import { fmtMs, fmtS, fmtX, peakRssKb, row, sample, target, waitUntil } from './util.mjs';
+import { fmtMs, fmtS, fmtX, peakRssKb, pendingCleanups, row, sample, target, waitUntil } from './util.mjs';
 import { spawnSync } from 'node:child_process';
 
 const NAMESPACES = 50;
@@ -64,6 +64,8 @@ function objectsFor(names, runLabel) {
  * < 300 MB, cost per claim no worse than at 5,000 (10% allowed for noise). Meant for a cluster of
  * its own (KSTS_CLUSTER_NAME=ksts-scale npm run bench -- orphans-scale; then
  * KSTS_CLUSTER_NAME=ksts-scale npm run cluster:down): creating the objects takes many minutes.
+ * BENCH_KEEP=1 leaves the 200 namespaces in place (their names are printed), so that other builds
+ * can be measured against the same 20,000 claims without creating them again.
  */
 export async function orphansScale({ root, bin }) {
   const runs = Number(process.env.BENCH_ORPHANS_RUNS ?? 5);
@@ -122,7 +124,10 @@ export async function orphansScale({ root, bin }) {
     ok = target('orphans-scale', 'cost per claim at 20,000 no worse than at 5,000 (+10% for noise)', perLarge <= perSmall * 1.1, `${(perLarge * 1000).toFixed(1)} us vs ${(perSmall * 1000).toFixed(1)} us per claim`) && ok;
     return ok;
   } finally {
-    cleanup();
+    if (process.env.BENCH_KEEP) {
+      pendingCleanups.delete(cleanup);
+      console.error(`[bench orphans-scale] BENCH_KEEP: kept namespaces ${names[0]} .. ${names[names.length - 1]}`);
+    } else cleanup();
   }
 }
 

@@ -17,6 +17,7 @@ import { AbortedError, CliError, ExitCode, KubeApiError, UsageError, checkExitCo
 import { newWarnings, readOptional, type Warnings } from '../kube/optional.js';
 import type { KubeObject, LabelSelector, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../core/types.js';
 import { detectOrphans, type OrphanFinding, type OrphanResult } from '../core/orphans.js';
+import { orphanProjections as project } from '../core/projections.js';
 import { claimDeletion, confirmationText, planDeletion, shortKind, volumeDeletion, type DeleteTarget } from '../core/orphans-delete.js';
 import type { DeletePreconditions } from '../core/plan.js';
 import { parseSelector } from '../core/labels.js';
@@ -105,7 +106,8 @@ async function paths() {
 const NARROW = 'to check one namespace you may read, use -n NAMESPACE';
 
 /**
- * The four LISTs detection needs (all pages of each), in parallel. Claims are required; a
+ * The four LISTs detection needs (all pages of each), in parallel, each item projected to the
+ * fields pvc-orphans reads as its page arrives (core/projections.ts). Claims are required; a
  * forbidden list of StatefulSets, pods or PersistentVolumes (cluster-scoped: a namespace-scoped
  * identity never may) is skipped with a warning, and what depends on it is left undecided.
  */
@@ -113,7 +115,7 @@ async function fetchAll(kube: Kube, namespace: string | undefined): Promise<Fetc
   const { Resources, resourcePath } = await paths();
   const warnings = newWarnings();
   const allNs = namespace === undefined ? ` (${NARROW})` : '';
-  const claimsRead = kube.client.list<PersistentVolumeClaim>(resourcePath(Resources.persistentvolumeclaims, { namespace })).catch((e: unknown) => {
+  const claimsRead = kube.client.list<PersistentVolumeClaim>(resourcePath(Resources.persistentvolumeclaims, { namespace }), {}, undefined, project.claims).catch((e: unknown) => {
     if (isForbidden(e) && namespace === undefined) {
       const k = e as KubeApiError;
       throw new CliError(k.message, ExitCode.Problems, [...k.hints, `Listing claims across all namespaces is not allowed for you: ${NARROW}.`]);
@@ -122,18 +124,18 @@ async function fetchAll(kube: Kube, namespace: string | undefined): Promise<Fetc
   });
   const [statefulSets, claims, pods, volumes] = await Promise.all([
     readOptional(
-      () => kube.client.list<StatefulSet>(resourcePath(Resources.statefulsets, { namespace })),
+      () => kube.client.list<StatefulSet>(resourcePath(Resources.statefulsets, { namespace }), {}, undefined, project.statefulSets),
       warnings,
       `StatefulSet checks skipped, so claims of StatefulSets cannot be told from orphans${allNs}`,
     ),
     claimsRead,
     readOptional(
-      () => kube.client.list<Pod>(resourcePath(Resources.pods, { namespace })),
+      () => kube.client.list<Pod>(resourcePath(Resources.pods, { namespace }), {}, undefined, project.pods),
       warnings,
       `pod checks skipped, so no claim is known to be unused: orphans are unconfirmed candidates and --delete removes none${allNs}`,
     ),
     readOptional(
-      () => kube.client.list<PersistentVolume>(resourcePath(Resources.persistentvolumes)),
+      () => kube.client.list<PersistentVolume>(resourcePath(Resources.persistentvolumes), {}, undefined, project.volumes),
       warnings,
       'volume checks skipped (PersistentVolumes are cluster-scoped): reclaim policies are unknown and Released volumes were not looked for',
     ),

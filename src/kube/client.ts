@@ -254,8 +254,10 @@ export class KubeClient {
    * Each item's metadata.managedFields (server-side apply bookkeeping, often a third of an
    * object's size) is dropped as its page arrives: no command reads it, and at 20,000 claims it
    * is what the peak memory is made of.
+   * With `project`, each item is replaced by project(item) as its page arrives, so the page's full
+   * objects can be collected before the next page is read (see core/projections.ts).
    */
-  async list<T>(path: string, query: Query = {}, pageSize = 500): Promise<ListResult<T>> {
+  async list<T>(path: string, query: Query = {}, pageSize = 500, project?: (item: T) => T): Promise<ListResult<T>> {
     for (let attempt = 0; ; attempt++) {
       const items: T[] = [];
       let cont: string | undefined;
@@ -269,6 +271,10 @@ export class KubeClient {
           });
           if (page.items) {
             for (const it of page.items) {
+              if (project) {
+                items.push(project(it));
+                continue;
+              }
               const meta = (it as { metadata?: { managedFields?: unknown } }).metadata;
               if (meta && meta.managedFields !== undefined) delete meta.managedFields;
               items.push(it);
