@@ -252,8 +252,8 @@ export class KubeClient {
   /**
    * Paginated LIST (limit + continue); a continue token that expired (410) restarts the list once.
    * Each item's metadata.managedFields (server-side apply bookkeeping, often a third of an
-   * object's size) is dropped as its page arrives: no command reads it, and at 20,000 claims it
-   * is what the peak memory is made of.
+   * object's size) is dropped as its page arrives: no command reads it (measured: it did not move
+   * the peak memory at 5,000 claims; the projections below did at 20,000).
    * With `project`, each item is replaced by project(item) as its page arrives, so the page's full
    * objects can be collected before the next page is read (see core/projections.ts).
    */
