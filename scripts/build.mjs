@@ -217,8 +217,9 @@ export function kubeCodeCache(kubeFile, out) {
  * capped at 16 MB semi-spaces: V8 otherwise grows it to 64 MB ones (128 MB committed) while a
  * command parses page after page of a large LIST, and gives nothing back before the process
  * ends. Measured at 20,000 claims (issue 15, README "Measured figures"): pvc-orphans -A peak RSS
- * 300-324 MB -> 236-253 MB, CPU time unchanged. Only startup flags do this: V8 sizes its heap
- * when the process starts, so v8.setFlagsFromString() in the bundle comes too late.
+ * 320-335 MB -> 254-268 MB (with the projections and one connection pool), CPU time unchanged.
+ * Only startup flags do this: V8 sizes its heap when the process starts, so
+ * v8.setFlagsFromString() in the bundle comes too late.
  */
 export const SEA_EXEC_ARGV = ['--max-semi-space-size=16'];
 
