@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { build } from 'esbuild';
@@ -204,11 +204,28 @@ export function staticAnswers(mainBundle, out) {
   return out;
 }
 
-/** V8 code cache for kube.cjs, made by the same Node that the SEA runs (host builds only). */
+/** V8 code cache for kube.cjs, made in this process (which must run with SEA_EXEC_ARGV: see kubeCodeCacheBy). */
 export function kubeCodeCache(kubeFile, out) {
   const code = fs.readFileSync(kubeFile, 'utf8');
   const script = new vm.Script(wrapCommonJs(code), { filename: 'kube.cjs' });
   fs.writeFileSync(out, script.createCachedData());
+  return out;
+}
+
+/**
+ * The code cache for kube.cjs, made by `node` (the Node the binary runs) started with the SEA's
+ * flags: V8 rejects a code cache made under other flags (--max-semi-space-size is one of them),
+ * and a rejected cache means a full compile on every run.
+ */
+export function kubeCodeCacheBy(node, kubeFile, out) {
+  execFileSync(node, [
+    ...SEA_EXEC_ARGV,
+    '--input-type=module',
+    '-e',
+    `import { kubeCodeCache } from ${JSON.stringify(pathToFileURL(fileURLToPath(import.meta.url)).href)}; kubeCodeCache(process.argv[1], process.argv[2]);`,
+    kubeFile,
+    out,
+  ]);
   return out;
 }
 
@@ -238,7 +255,9 @@ export function makeSea({ script, nodeBinary, out, codeCache, preInject, postInj
     config,
     JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false, assets, execArgv: SEA_EXEC_ARGV }),
   );
-  quiet(seaNode, ['--experimental-sea-config', config]);
+  // The blob's code cache is made under the flags the binary starts with, or V8 rejects it at run
+  // time ("Warning: Code cache data rejected." on stderr, and a full compile).
+  quiet(seaNode, [...SEA_EXEC_ARGV, '--experimental-sea-config', config]);
   fs.copyFileSync(nodeBinary, out);
   fs.chmodSync(out, 0o755);
   if (preInject) preInject(out);
@@ -288,7 +307,7 @@ async function main() {
   const { main: script, kube } = await bundle();
   if (process.argv.includes('--bundle-only')) return;
   const out = path.join(dist, 'kubectl-sts');
-  const cache = kubeCodeCache(kube, path.join(dist, 'kube.cache'));
+  const cache = kubeCodeCacheBy(process.execPath, kube, path.join(dist, 'kube.cache'));
   const answers = staticAnswers(script, path.join(dist, 'static-answers.json'));
   makeSea({
     script,

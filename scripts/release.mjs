@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bundle, makeSea } from './build.mjs';
+import { bundle, kubeCodeCacheBy, makeSea } from './build.mjs';
 import { tarGz, zip } from './release/archive.mjs';
 import { TARGETS, archiveFiles, archiveName, krewTemplate, pluginManifest, releaseLocation } from './release/manifest.mjs';
 import { bundledPackages, renderNotices } from './release/notices.mjs';
@@ -178,13 +178,7 @@ async function main() {
     const notices = Buffer.from(renderNotices(bundledPackages(inputs), { product: `kubectl-sts ${tag}`, runtime: `Node.js ${RELEASE_NODE}` }));
     // The code cache for kube.cjs must come from the Node the binary runs, so the release Node makes it.
     const kubeCache = path.join(work, 'kube.cache');
-    execFileSync(builder, [
-      '--input-type=module',
-      '-e',
-      `import { kubeCodeCache } from ${JSON.stringify(pathToFileURL(path.join(root, 'scripts/build.mjs')).href)}; kubeCodeCache(process.argv[1], process.argv[2]);`,
-      kube,
-      kubeCache,
-    ]);
+    kubeCodeCacheBy(builder, kube, kubeCache);
     const license = fs.readFileSync(path.join(root, 'LICENSE'));
     const nodeNotice = nodeLicense(host, targets);
     const mtime = sourceDateEpoch();
