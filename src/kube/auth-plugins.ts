@@ -9,9 +9,17 @@ import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/htt
 import type { Authenticate } from './auth.js';
 import type { Kubeconfig } from './config.js';
 
-/** A client-node KubeConfig holding exactly the entries read by config.ts, its current context the one in use. */
+const made = new WeakMap<Kubeconfig, KubeConfig>();
+
+/**
+ * A client-node KubeConfig holding exactly the entries read by config.ts, its current context the
+ * one in use; one per `config`, so requests and execs share it: client-node keeps an exec
+ * credential plugin's token in its KubeConfig, and a second one would run the plugin again.
+ */
 export function toKubeConfig(config: Kubeconfig): KubeConfig {
-  const kc = new KubeConfig();
+  let kc = made.get(config);
+  if (kc) return kc;
+  kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: config.clusters,
     // client-node takes a token, not a token-file: read it now (trimmed, as kubectl does).
@@ -19,14 +27,14 @@ export function toKubeConfig(config: Kubeconfig): KubeConfig {
     contexts: config.contexts,
     currentContext: config.currentContext,
   });
+  made.set(config, kc);
   return kc;
 }
 
 /** client-node's authentication, per request (exec plugins cache and refresh their own credentials). */
 export function pluginAuthenticator(config: Kubeconfig): Authenticate {
-  let kc: KubeConfig | undefined;
   return async () => {
-    kc ??= toKubeConfig(config);
+    const kc = toKubeConfig(config);
     const ctx = new RequestContext(kc.getCurrentCluster()?.server ?? 'https://localhost', HttpMethod.GET);
     await kc.applySecurityAuthentication(ctx);
     return { headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher() };

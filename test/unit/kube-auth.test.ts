@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { authHeaders, makeAuthenticator, needsPlugins, tlsOptions } from '../../src/kube/auth.js';
+import { toKubeConfig } from '../../src/kube/auth-plugins.js';
 import { loadConfig, mergeKubeconfigs, parseKubeconfig, type KcCluster, type KcUser } from '../../src/kube/config.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksts-auth-'));
@@ -142,25 +143,42 @@ describe('credentials of a plain user', () => {
   });
 });
 
-describe('users that only client-node serves', () => {
-  it('an exec credential plugin runs, and its token is what the request carries', async () => {
-    const plugin = path.join(dir, 'cred-plugin.sh');
-    fs.writeFileSync(
-      plugin,
-      `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-the-plugin"}}'\n`,
-      { mode: 0o755 },
-    );
-    const kubeconfig = path.join(dir, 'exec.yaml');
-    fs.writeFileSync(
-      kubeconfig,
-      `clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+/** A kubeconfig whose user is the exec credential plugin `script` (a /bin/sh body), loaded as createKube loads it. */
+function execPluginConfig(name: string, script: string) {
+  const plugin = path.join(dir, `${name}.sh`);
+  fs.writeFileSync(plugin, `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+  const kubeconfig = path.join(dir, `${name}.yaml`);
+  fs.writeFileSync(
+    kubeconfig,
+    `clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
 users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ${JSON.stringify(plugin)}, interactiveMode: Never}}}]
 contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 `,
-    );
-    const r = loadConfig({ kubeconfig }, {});
+  );
+  return loadConfig({ kubeconfig }, {});
+}
+
+describe('users that only client-node serves', () => {
+  it('an exec credential plugin runs, and its token is what the request carries', async () => {
+    const r = execPluginConfig('cred-plugin', `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-the-plugin"}}'`);
     const creds = await makeAuthenticator(r.cluster, r.user, r.config)();
     expect(creds.headers.Authorization).toBe('Bearer from-the-plugin');
+  });
+
+  it('requests and execs share one KubeConfig: the plugin runs once, its token is reused', async () => {
+    const runs = path.join(dir, 'plugin-runs');
+    const r = execPluginConfig(
+      'counting-plugin',
+      `echo run >> ${JSON.stringify(runs)}\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t","expirationTimestamp":"2999-01-01T00:00:00Z"}}'`,
+    );
+    const auth = makeAuthenticator(r.cluster, r.user, r.config);
+    await auth();
+    await auth();
+    // What the exec support (create.ts) asks for, after the requests.
+    const kc = toKubeConfig(r.config);
+    expect(kc).toBe(toKubeConfig(r.config));
+    await kc.applyToHTTPSOptions({});
+    expect(fs.readFileSync(runs, 'utf8').trim().split('\n')).toEqual(['run']);
   });
 });
