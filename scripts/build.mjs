@@ -56,25 +56,6 @@ const lighterApiLayer = {
       loader: 'js',
       contents: "export { createConfiguration } from './configuration.js';\nexport { ServerConfiguration } from './servers.js';\n",
     }));
-    // client-node's config.js imports the socks proxy support at load time; with it come dns,
-    // dgram, debug, tty and ip-address. Only a socks5:// proxy-url needs it: loaded on first use.
-    b.onResolve({ filter: /^(socks|socks-proxy-agent)$/ }, async (args) => {
-      if (args.pluginData?.real) return undefined;
-      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
-      if (real.errors.length) return { errors: real.errors };
-      return { path: real.path, namespace: 'lazy-cjs', pluginData: { spec: args.path } };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-cjs' }, async (args) => {
-      const keys = Object.keys(createRequire(args.path)(args.path));
-      return {
-        resolveDir: path.dirname(args.path),
-        loader: 'js',
-        contents: `let real;
-const load = () => (real ??= require(${JSON.stringify(args.path)}));
-for (const k of ${JSON.stringify(keys)}) Object.defineProperty(module.exports, k, { enumerable: true, get: () => load()[k] });
-`,
-      };
-    });
   },
 };
 
@@ -111,38 +92,51 @@ module.exports.default = stringWidth;
 };
 
 /**
- * Modules of the main bundle that most runs never use, loaded on first use instead of at start:
- * js-yaml (-o yaml), diff (rollout diff), cli-table3 (tables) and node:assert (yargs asserts only
- * on misuse). Each import gets a stand-in whose exports are getters that load the real module;
- * a function export (cli-table3's Table) becomes a function that forwards `new` and calls.
+ * A plugin that gives each import of `names` a stand-in loading the real module on first use:
+ * its exports are getters that load it; a function export (cli-table3's Table) becomes a
+ * function that forwards `new` and calls. The stand-in is CommonJS whatever the real file is (a
+ * .mjs path would make esbuild read it as ESM); a Node builtin is required at run time.
  */
-const LAZY_IN_MAIN = ['js-yaml', 'diff', 'cli-table3', 'assert'];
-const lazyInMain = {
-  name: 'lazy-in-main',
-  setup(b) {
-    const filter = new RegExp(`^(${LAZY_IN_MAIN.join('|')})$`);
-    b.onResolve({ filter }, async (args) => {
-      if (args.pluginData?.real) return undefined;
-      // The stand-in is CommonJS whatever the real file is (a .mjs path would make esbuild read it as ESM).
-      if (args.path === 'assert') return { path: 'node:assert.lazy.cjs', namespace: 'lazy-main', pluginData: { real: 'node:assert', builtin: true } };
-      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
-      if (real.errors.length) return { errors: real.errors };
-      return { path: `${real.path}.lazy.cjs`, namespace: 'lazy-main', pluginData: { real: real.path } };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-main' }, (args) => {
-      const { real: file, builtin } = args.pluginData;
-      const mod = createRequire(builtin ? import.meta.url : file)(file);
-      const keys = Object.keys(mod).filter((k) => k !== '__esModule');
-      const load = `let real;\nconst load = () => (real ??= require(${JSON.stringify(file)}));\n`;
-      const getters = (target) => `for (const k of ${JSON.stringify(keys)}) Object.defineProperty(${target}, k, { enumerable: true, get: () => load()[k] });\n`;
-      const contents =
-        typeof mod === 'function'
-          ? `${load}function lazy(...a) { const R = load(); return new.target ? new R(...a) : R(...a); }\n${getters('lazy')}module.exports = lazy;\n`
-          : `${load}${getters('module.exports')}`;
-      return { resolveDir: builtin ? root : path.dirname(file), loader: 'js', contents };
-    });
-  },
-};
+function lazyModules(name, names) {
+  const builtins = new Set(['assert']);
+  return {
+    name,
+    setup(b) {
+      const filter = new RegExp(`^(${names.join('|')})$`);
+      b.onResolve({ filter }, async (args) => {
+        if (args.pluginData?.real) return undefined;
+        if (builtins.has(args.path)) return { path: `node:${args.path}.lazy.cjs`, namespace: name, pluginData: { real: `node:${args.path}`, builtin: true } };
+        const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
+        if (real.errors.length) return { errors: real.errors };
+        return { path: `${real.path}.lazy.cjs`, namespace: name, pluginData: { real: real.path } };
+      });
+      b.onLoad({ filter: /.*/, namespace: name }, (args) => {
+        const { real: file, builtin } = args.pluginData;
+        const mod = createRequire(builtin ? import.meta.url : file)(file);
+        const keys = Object.keys(mod).filter((k) => k !== '__esModule');
+        const load = `let real;\nconst load = () => (real ??= require(${JSON.stringify(file)}));\n`;
+        const getters = (target) => `for (const k of ${JSON.stringify(keys)}) Object.defineProperty(${target}, k, { enumerable: true, get: () => load()[k] });\n`;
+        const contents =
+          typeof mod === 'function'
+            ? `${load}function lazy(...a) { const R = load(); return new.target ? new R(...a) : R(...a); }\n${getters('lazy')}module.exports = lazy;\n`
+            : `${load}${getters('module.exports')}`;
+        return { resolveDir: builtin ? root : path.dirname(file), loader: 'js', contents };
+      });
+    },
+  };
+}
+
+/**
+ * Modules of the main bundle that most runs never use: js-yaml (-o yaml), diff (rollout diff),
+ * cli-table3 (tables) and node:assert (yargs asserts only on misuse).
+ */
+const lazyInMain = lazyModules('lazy-in-main', ['js-yaml', 'diff', 'cli-table3', 'assert']);
+
+/**
+ * client-node's config.js imports the socks proxy support at load time; with it come dns, dgram,
+ * debug, tty and ip-address. Only a socks5:// proxy-url needs it.
+ */
+const lazySocks = lazyModules('lazy-socks', ['socks', 'socks-proxy-agent']);
 
 /**
  * yargs() registers a default --version whose value it guesses by walking up from the bundle's
@@ -184,7 +178,7 @@ export async function bundle(outDir = dist) {
       .map(([f]) => f);
     throw new Error(`the main bundle must not contain the API client (it slows every start); statically imported by: ${who.join(', ') || heavy[0]}. Use deps.kube() / loadKube() instead.`);
   }
-  const k = await build({ ...COMMON, entryPoints: [path.join(root, 'src/kube/create.ts')], outfile: kube, define, plugins: [lighterApiLayer] });
+  const k = await build({ ...COMMON, entryPoints: [path.join(root, 'src/kube/create.ts')], outfile: kube, define, plugins: [lighterApiLayer, lazySocks] });
   const barrelUsers = Object.entries(k.metafile.inputs)
     .filter(([f, v]) => f !== 'src/kube/undici-lite.cjs' && v.imports.some((i) => i.path === 'node_modules/undici/index.js'))
     .map(([f]) => f);

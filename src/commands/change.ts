@@ -52,8 +52,6 @@ export async function confirmChange(deps: Deps, r: ConfirmRequest): Promise<void
 
 // ---------------------------------------------------------------- apply
 
-export type Mode = 'none' | 'client' | 'server';
-
 export type { Planned } from '../core/plan.js';
 
 export interface Write<S, W, R> {
@@ -92,7 +90,7 @@ function lostAnswer(e: unknown): boolean {
  * sent again. Errors other than those propagate unchanged; a conflict that persists through
  * MAX_ATTEMPTS re-plans propagates as the last 409.
  */
-export async function writeOne<S, W, R>(w: Write<S, W, R>, mode: Mode, first?: S): Promise<WriteOutcome<S, W, R>> {
+export async function writeOne<S, W, R>(w: Write<S, W, R>, mode: DryRun, first?: S): Promise<WriteOutcome<S, W, R>> {
   let state = first ?? (await w.read());
   for (let attempt = 1; ; attempt++) {
     const p = w.plan(state);

@@ -12,7 +12,7 @@ import { durationFlag, parseDryRun } from './flags.js';
 import { waitUntilGone } from './pvc-orphans-wait.js';
 import { confirmChange, MAX_ATTEMPTS, writeOne } from './change.js';
 import type { Deps } from '../deps.js';
-import type { Kube } from '../kube/index.js';
+import type { DryRun, Kube } from '../kube/index.js';
 import { AbortedError, CliError, ExitCode, KubeApiError, UsageError, checkExitCode, isConflict, isForbidden, isNotFound } from '../errors.js';
 import { newWarnings, readOptional, type Warnings } from '../kube/optional.js';
 import type { KubeObject, LabelSelector, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../core/types.js';
@@ -34,7 +34,7 @@ import {
   type PvcOrphansOutput,
 } from '../render/orphans.js';
 
-export type DryRunMode = 'none' | 'client' | 'server';
+export type DryRunMode = DryRun;
 
 export interface PvcOrphansArgs {
   sts?: string | undefined;

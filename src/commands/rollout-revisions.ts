@@ -5,8 +5,6 @@
 import type { Deps } from '../deps.js';
 import type { ControllerRevision, Pod, StatefulSet } from '../core/types.js';
 import { CliError, ExitCode, UsageError, checkExitCode } from '../errors.js';
-import { podDeletion } from '../core/pods.js';
-import type { DeletePreconditions } from '../core/plan.js';
 import { diffPair, history, planUndo, setFacts, templateOf, type UndoPlan } from '../core/rollout.js';
 import { selectorToString } from '../core/labels.js';
 import { isStructured, renderStructured } from '../render/output.js';
@@ -20,8 +18,8 @@ import {
   type RolloutUndoOutput,
 } from '../render/rollout.js';
 import type { CommandResult, GlobalArgs } from './command.js';
-import { confirmChange, writeOne } from './change.js';
-import { context, listPods, nsFlag, parseDryRun, patchSet, requestsSince, requireRights, type Ctx } from './rollout-shared.js';
+import { confirmChange } from './change.js';
+import { context, deleteSetPod, listPods, nsFlag, parseDryRun, patchSet, requestsSince, requireRights, type Ctx } from './rollout-shared.js';
 
 async function listRevisions(ctx: Ctx, sts: StatefulSet): Promise<ControllerRevision[]> {
   const path = ctx.k.resourcePath(ctx.k.Resources.controllerrevisions, { namespace: ctx.ns });
@@ -169,7 +167,7 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
     const r = dry === 'server' ? await patchSet(ctx, (cur) => undoPatch(cur, revs, pods, args.toRevision), 'server', first) : undefined;
     // --dry-run=server sends the pod deletes too (dryRun=All), with their preconditions.
     const accepted: string[] = [];
-    if (dry === 'server') for (const p of toDelete) if (await deleteBadPod(ctx, podNamed(pods, p.name), p, f.updateRevision, 'server')) accepted.push(p.name);
+    if (dry === 'server') for (const p of toDelete) if ((await deleteBadPod(ctx, pods, p, f.updateRevision, 'server')).done) accepted.push(p.name);
     out.result = 'planned';
     out.message = `would restore the pod template of revision ${initial.to.revision} (${initial.to.name}) on ${ctx.name}${toDelete.length ? ` and delete ${toDelete.map((p) => p.name).join(', ')}` : ''} (dry run: ${dry})${r?.after ? `; the server accepted the patch${toDelete.length ? ` and ${accepted.length} of ${toDelete.length} pod delete(s)` : ''}` : ''}`;
     out.deletedPods = toDelete.map((p) => p.name);
@@ -190,7 +188,7 @@ export async function runUndo(args: UndoArgs & GlobalArgs, deps: Deps): Promise<
     out.message = `statefulset ${ctx.name} changed meanwhile and already has that template`;
     return finish();
   }
-  for (const p of toDelete) if (await deleteBadPod(ctx, podNamed(pods, p.name), p, f.updateRevision, 'none')) out.deletedPods.push(p.name);
+  for (const p of toDelete) if ((await deleteBadPod(ctx, pods, p, f.updateRevision, 'none')).done) out.deletedPods.push(p.name);
   out.message = `statefulset.apps/${ctx.name} rolled back to revision ${initial.to.revision} (${initial.to.name})${out.deletedPods.length ? `; deleted ${out.deletedPods.join(', ')}` : ''}`;
   return finish([`  follow: kubectl sts rollout status ${ctx.name} ${nsFlag(ctx)} -w`]);
 }
@@ -200,28 +198,7 @@ function undoPatch(cur: StatefulSet, revs: ControllerRevision[], pods: Pod[], to
   return { patch: plan.kind === 'patch' ? plan.patch : undefined, type: 'strategic', plan };
 }
 
-/**
- * Deletes a pod of the bad revision through the mutation pipeline: uid + resourceVersion
- * preconditions, so only the pod that was judged is deleted. On a conflict it is read again (the
- * LIST the command already needs: no extra "get pods" right) and re-judged (core podDeletion):
- * still the same pod on the bad revision, it is deleted with the new preconditions; replaced,
- * gone or moved to another revision, it is left alone. False when not deleted.
- */
-async function deleteBadPod(ctx: Ctx, judged: Pod | undefined, p: { name: string; uid?: string | undefined }, badRevision: string | undefined, dryRun: 'none' | 'server'): Promise<boolean> {
-  const path = ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name: p.name });
-  const o = await writeOne<Pod | undefined, DeletePreconditions, unknown>(
-    {
-      read: async () => (await ctx.client.list<Pod>(ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns }), { fieldSelector: `metadata.name=${p.name}` })).items.find((x) => x.metadata.name === p.name),
-      plan: (now) => podDeletion(p, now, (rev) => !badRevision || rev === badRevision),
-      send: (preconditions, mode) => ctx.client.delete(path, { preconditions, dryRun: mode }),
-      goneIsNone: `${p.name} is already gone`, // the controller replaces it from the restored template
-    },
-    dryRun,
-    judged,
-  );
-  return o.result !== 'none';
-}
-
-function podNamed(pods: Pod[], name: string): Pod | undefined {
-  return pods.find((x) => x.metadata.name === name);
+/** A pod of the bad revision (gone or already replaced: the controller makes it from the restored template). */
+function deleteBadPod(ctx: Ctx, pods: Pod[], p: { name: string; uid?: string | undefined }, badRevision: string | undefined, mode: 'none' | 'server') {
+  return deleteSetPod(ctx, pods.find((x) => x.metadata.name === p.name), p, (rev) => !badRevision || rev === badRevision, mode);
 }

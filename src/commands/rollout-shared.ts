@@ -5,17 +5,19 @@
  */
 import { writeOne } from './change.js';
 import type { Deps } from '../deps.js';
-import type { Kube, KubeClient, Source } from '../kube/index.js';
+import type { DryRun, Kube, KubeClient, Source } from '../kube/index.js';
 import type { KubeEvent, Pod, StatefulSet } from '../core/types.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { selectorToString } from '../core/labels.js';
 import { formatDuration } from '../core/duration.js';
 import { describePodState, lastEventLine, waitProgress, type WaitProgress, type WaitTarget } from '../core/rollout.js';
 import { patchLanded } from '../core/patch-landed.js';
+import { podDeletion } from '../core/pods.js';
+import type { DeletePreconditions } from '../core/plan.js';
 import { revisionsOf, setDrift, unknownRevision } from '../core/rollout-drift.js';
 import type { GlobalArgs } from './command.js';
 
-export type DryRunMode = 'none' | 'client' | 'server';
+export type DryRunMode = DryRun;
 export type KubeModule = typeof import('../kube/index.js');
 
 export interface Ctx {
@@ -82,6 +84,41 @@ export function podQuery(sts: StatefulSet): { labelSelector: string } {
 
 export async function listPods(ctx: Ctx, sts: StatefulSet): Promise<Pod[]> {
   return (await ctx.client.list<Pod>(podsPath(ctx), podQuery(sts))).items;
+}
+
+/** The set as a watch source, starting from `seen` (the set just read or written): no LIST of it. */
+export function setSource(ctx: Ctx, seen: StatefulSet): Source {
+  return {
+    path: ctx.k.resourcePath(ctx.k.Resources.statefulsets, { namespace: ctx.ns }),
+    query: { fieldSelector: `metadata.name=${ctx.name}` },
+    from: { items: [seen], resourceVersion: seen.metadata.resourceVersion ?? '' },
+  };
+}
+
+/**
+ * Deletes one pod of the set through the mutation pipeline: the uid and resourceVersion it was
+ * judged on (`judged`, from the command's LIST). On a conflict it is read again (a LIST by name:
+ * no extra "get pods" right) and re-judged (core podDeletion): gone, replaced, or on a revision
+ * for which `stale` no longer holds, it is left alone, with the reason.
+ */
+export async function deleteSetPod(
+  ctx: Ctx,
+  judged: Pod | undefined,
+  p: { name: string; uid?: string | undefined },
+  stale: (revision: string) => boolean,
+  mode: 'none' | 'server',
+): Promise<{ done: true } | { done: false; reason: string }> {
+  const o = await writeOne<Pod | undefined, DeletePreconditions, unknown>(
+    {
+      read: async () => (await ctx.client.list<Pod>(podsPath(ctx), { fieldSelector: `metadata.name=${p.name}` })).items.find((x) => x.metadata.name === p.name),
+      plan: (now) => podDeletion(p, now, stale),
+      send: (preconditions, m) => ctx.client.delete(ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name: p.name }), { preconditions, dryRun: m }),
+      goneIsNone: `${p.name} is already gone`,
+    },
+    mode,
+    judged,
+  );
+  return o.result === 'none' ? { done: false, reason: o.reason } : { done: true };
 }
 
 export { parseDryRun, durationFlag as parseDurationFlag } from './flags.js';
@@ -155,10 +192,6 @@ export async function waitForPartition(
   let latest = sts;
   let last: WaitProgress | undefined;
   let lastPods: Pod[] = [];
-  const stsSource = {
-    path: ctx.k.resourcePath(ctx.k.Resources.statefulsets, { namespace: ctx.ns }),
-    query: { fieldSelector: `metadata.name=${ctx.name}` },
-  };
   const text = (p: WaitProgress) =>
     `${o.label}: ${p.doneCount}/${p.total} updated${p.waitingOn ? `; waiting for ${p.waitingOn.name}: ${p.waitingOn.reason}` : ''}`;
   const knownRevisions = new Set<string>();
@@ -204,7 +237,7 @@ export async function waitForPartition(
       };
       const sources: Record<string, Source> = { pods: { path: podsPath(ctx), query: podQuery(sts) } };
       // The set as last seen (first: the patch response) is where its watch starts: no LIST.
-      if (!o.templateObserved) sources.sts = { ...stsSource, from: { items: [latest], resourceVersion: latest.metadata.resourceVersion ?? '' } };
+      if (!o.templateObserved) sources.sts = setSource(ctx, latest);
       const r = await ctx.k.observe(ctx.client, sources, decide as never, { timeoutMs: remaining > 0 ? remaining : 0, signal: deps.signal });
       if (r === 'done') {
         spinner.stop();

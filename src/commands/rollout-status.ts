@@ -7,7 +7,7 @@ import { isStructured, renderStructured } from '../render/output.js';
 import { POD_HEADERS, podRowCells, renderStatus, statusOutput, strategyLine } from '../render/rollout.js';
 import { renderTable } from '../render/table.js';
 import type { CommandResult, GlobalArgs } from './command.js';
-import { context, formatDuration, isAbort, isTimeout, listPods, nsFlag, parseDryRun, parseDurationFlag, patchSet, podQuery, podsPath, requestsSince } from './rollout-shared.js';
+import { context, formatDuration, isAbort, isTimeout, listPods, nsFlag, parseDryRun, parseDurationFlag, patchSet, podQuery, podsPath, requestsSince, setSource } from './rollout-shared.js';
 
 export interface StatusArgs {
   name?: string | undefined;
@@ -76,12 +76,7 @@ export async function runStatus(args: StatusArgs & GlobalArgs, deps: Deps): Prom
     latest = await ctx.k.observe(
       ctx.client,
       {
-        // The set just read is where its watch starts (no second read of it).
-        sts: {
-          path: ctx.k.resourcePath(ctx.k.Resources.statefulsets, { namespace: ctx.ns }),
-          query: { fieldSelector: `metadata.name=${ctx.name}` },
-          from: { items: [sts], resourceVersion: sts.metadata.resourceVersion ?? '' },
-        },
+        sts: setSource(ctx, sts),
         pods: { path: podsPath(ctx), query: podQuery(sts) },
       },
       (snap) => {

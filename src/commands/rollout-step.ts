@@ -19,11 +19,10 @@ import { renderStructured, isStructured } from '../render/output.js';
 import { renderStepText, type RolloutStepOutput } from '../render/rollout.js';
 import { afterInterval, afterPatch, afterStuck, afterWait, interruptedAt, newStepRun, resumeCommand, type Next, type StepAsk } from '../core/rollout-run.js';
 import type { CommandResult, GlobalArgs } from './command.js';
-import { confirmChange, writeOne } from './change.js';
-import { podDeletion } from '../core/pods.js';
-import type { DeletePreconditions } from '../core/plan.js';
+import { confirmChange } from './change.js';
 import {
   context,
+  deleteSetPod,
   formatDuration,
   isAbort,
   isTimeout,
@@ -367,25 +366,7 @@ async function runDeletePods(
   return finish(ExitCode.Ok);
 }
 
-/**
- * Deletes one outdated pod of an OnDelete set through the mutation pipeline: the uid and
- * resourceVersion it was judged on; on a conflict it is read again and re-judged (core
- * podDeletion): replaced, gone or already on the update revision, it is left alone.
- */
-async function deletePod(ctx: Ctx, pods: Pod[], p: { name: string; uid?: string | undefined }, updateRevision: string | undefined, mode: 'none' | 'server'): Promise<{ done: true } | { done: false; reason: string }> {
-  const o = await writeOne<Pod | undefined, DeletePreconditions, unknown>(
-    {
-      read: async () => (await ctx.client.list<Pod>(podsPath(ctx), { fieldSelector: `metadata.name=${p.name}` })).items.find((x) => x.metadata.name === p.name),
-      plan: (now) => podDeletion(p, now, (rev) => rev !== updateRevision),
-      send: (preconditions, m) => ctx.client.delete(podPath(ctx, p.name), { preconditions, dryRun: m }),
-      goneIsNone: `${p.name} is already gone`,
-    },
-    mode,
-    pods.find((x) => x.metadata.name === p.name),
-  );
-  return o.result === 'none' ? { done: false, reason: o.reason } : { done: true };
-}
-
-function podPath(ctx: Ctx, name: string): string {
-  return ctx.k.resourcePath(ctx.k.Resources.pods, { namespace: ctx.ns, name });
+/** One outdated pod of an OnDelete set (already on the update revision: left alone). */
+function deletePod(ctx: Ctx, pods: Pod[], p: { name: string; uid?: string | undefined }, updateRevision: string | undefined, mode: 'none' | 'server') {
+  return deleteSetPod(ctx, pods.find((x) => x.metadata.name === p.name), p, (rev) => rev !== updateRevision, mode);
 }

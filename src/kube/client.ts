@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { fetch } from 'undici';
 import type { Authenticate } from './auth.js';
 import type { KubeObject } from '../core/types.js';
+import type { DeletePreconditions } from '../core/plan.js';
 import { ExitCode, KubeApiError } from '../errors.js';
 import { httpError, nearbyNames, transportError, type RequestFacts, type StatusBody } from './errors.js';
 import { describePath } from './resources.js';
@@ -67,10 +68,8 @@ export interface WatchEvent<T> {
   object: T;
 }
 
-export interface DeletePreconditions {
-  uid?: string;
-  resourceVersion?: string;
-}
+/** The preconditions a delete carries: core's type, the one every planner returns. */
+export type { DeletePreconditions } from '../core/plan.js';
 
 export class KubeClient {
   /** Number of HTTP requests sent (watches included), for benchmarks and -v. */
