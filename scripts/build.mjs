@@ -2,15 +2,15 @@
 // Builds dist/kubectl-sts: an esbuild bundle of src/main.ts turned into a Node single executable
 // application (SEA) on the pinned Node LTS binary from the npm package node-<os>-<arch>.
 //   node scripts/build.mjs                 -> dist/kubectl-sts for this machine (linux-x64 here)
-//   node scripts/build.mjs --bundle-only   -> just dist/kubectl-sts.cjs (what tests run from source)
+//   node scripts/build.mjs --bundle-only   -> just the bundles dist/boot.cjs, kubectl-sts.cjs, kube.cjs (what tests run from source)
 // The release script (scripts/release.mjs) reuses bundle() and makeSea() for other platforms.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import vm from 'node:vm';
 import { build } from 'esbuild';
+import { trainCodeCaches } from './build/code-cache.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -33,6 +33,9 @@ const COMMON = {
   banner: { js: 'var __ksts_import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
   metafile: true,
+  // import() becomes require(): the bundles run inside vm.Script (src/boot.ts), where a dynamic
+  // import has no loader and fails ("A dynamic import callback was not specified").
+  supported: { 'dynamic-import': false },
 };
 
 /**
@@ -157,18 +160,19 @@ const noYargsVersionGuess = {
   },
 };
 
-/** Same text as wrapCommonJs in src/kube/load.ts (a unit test keeps them equal). */
-export function wrapCommonJs(code) {
-  return `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
-}
-
 /**
- * Two bundles: kubectl-sts.cjs (CLI, commands, core, render) and kube.cjs (src/kube with
- * client-node, undici, ws), which the main bundle loads only when a command talks to a cluster.
+ * Three bundles: boot.cjs (the binary's entry: static answers, and the loader of the other two with
+ * their code caches, src/boot.ts), kubectl-sts.cjs (CLI, commands, core, render) and kube.cjs
+ * (src/kube with client-node, undici, ws), which the main bundle loads only when a command talks
+ * to a cluster.
  */
 export async function bundle(outDir = dist) {
+  const boot = path.join(outDir, 'boot.cjs');
   const main = path.join(outDir, 'kubectl-sts.cjs');
   const kube = path.join(outDir, 'kube.cjs');
+  const b = await build({ ...COMMON, entryPoints: [path.join(root, 'src/boot.ts')], outfile: boot });
+  const bootInputs = Object.keys(b.metafile.inputs).filter((f) => f.startsWith('node_modules/'));
+  if (bootInputs.length) throw new Error(`boot.cjs must stay tiny (it runs on every start) but bundles ${bootInputs.join(', ')}`);
   const define = { __KSTS_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__ksts_import_meta_url' };
   const m = await build({ ...COMMON, entryPoints: [path.join(root, 'src/main.ts')], outfile: main, define: { ...define, __KSTS_BUNDLED__: 'true' }, plugins: [asciiStringWidth, noYargsVersionGuess, lazyInMain] });
   const heavy = Object.keys(m.metafile.inputs).filter((f) => /node_modules\/(@kubernetes\/client-node|undici|ws)\//.test(f));
@@ -186,40 +190,20 @@ export async function bundle(outDir = dist) {
   const generated = Object.keys(k.metafile.inputs).filter((f) => /client-node\/dist\/gen\/(models|apis|types)\//.test(f));
   if (generated.length) throw new Error(`kube.cjs: client-node's generated models/APIs are bundled again (${generated.length} files, e.g. ${generated[0]}); something imports gen/index.js: import the one module it needs`);
   // Every file either bundle was made from (absolute paths; the release lists the npm packages among them).
-  const inputs = [...new Set([...Object.keys(m.metafile.inputs), ...Object.keys(k.metafile.inputs)])]
+  for (const f of [boot, main, kube]) {
+    const bytes = fs.readFileSync(f);
+    const at = bytes.findIndex((c) => c > 0x7f);
+    if (at >= 0) throw new Error(`${path.basename(f)} has a non-ASCII byte at ${at} (...${bytes.subarray(Math.max(0, at - 60), at + 10).toString('latin1')}...): src/boot.ts reads the bundles as latin1; write it as a \\u escape`);
+  }
+  const inputs = [...new Set([...Object.keys(b.metafile.inputs), ...Object.keys(m.metafile.inputs), ...Object.keys(k.metafile.inputs)])]
     .map((f) => f.replace(/^[a-z-]+:/, ''))
     .map((f) => path.resolve(f));
-  return { main, kube, inputs };
+  return { boot, main, kube, inputs };
 }
 
 /** Every --help page and `version --client`, rendered by the bundle itself (src/static-answers.ts). */
 export function staticAnswers(mainBundle, out) {
   fs.writeFileSync(out, execFileSync(process.execPath, [mainBundle, '__static-answers'], { encoding: 'utf8' }));
-  return out;
-}
-
-/** V8 code cache for kube.cjs, made in this process (which must run with SEA_EXEC_ARGV: see kubeCodeCacheBy). */
-export function kubeCodeCache(kubeFile, out) {
-  const code = fs.readFileSync(kubeFile, 'utf8');
-  const script = new vm.Script(wrapCommonJs(code), { filename: 'kube.cjs' });
-  fs.writeFileSync(out, script.createCachedData());
-  return out;
-}
-
-/**
- * The code cache for kube.cjs, made by `node` (the Node the binary runs) started with the SEA's
- * flags: V8 rejects a code cache made under other flags (--max-semi-space-size is one of them),
- * and a rejected cache means a full compile on every run.
- */
-export function kubeCodeCacheBy(node, kubeFile, out) {
-  execFileSync(node, [
-    ...SEA_EXEC_ARGV,
-    '--input-type=module',
-    '-e',
-    `import { kubeCodeCache } from ${JSON.stringify(pathToFileURL(fileURLToPath(import.meta.url)).href)}; kubeCodeCache(process.argv[1], process.argv[2]);`,
-    kubeFile,
-    out,
-  ]);
   return out;
 }
 
@@ -298,22 +282,40 @@ export function stripElf(file) {
 
 async function main() {
   fs.mkdirSync(dist, { recursive: true });
-  const { main: script, kube } = await bundle();
+  const { boot, main: script, kube } = await bundle();
   if (process.argv.includes('--bundle-only')) return;
   const out = path.join(dist, 'kubectl-sts');
-  const cache = kubeCodeCacheBy(process.execPath, kube, path.join(dist, 'kube.cache'));
+  const caches = await trainCodeCaches({ node: process.execPath, dir: dist, execArgv: SEA_EXEC_ARGV });
   const answers = staticAnswers(script, path.join(dist, 'static-answers.json'));
   makeSea({
-    script,
+    script: boot,
     nodeBinary: nodeBinaryFor('linux', 'x64'),
     out,
     codeCache: true,
     preInject: stripElf,
-    assets: { 'kube.cjs': kube, 'kube.cache': cache, 'static-answers.json': answers },
+    assets: seaAssets({ main: script, kube, caches, answers }),
   });
+  checkCodeCaches(out);
   // The completion helper comes from the binary itself, so there is one source for it.
   execFileSync(out, ['completion', 'install', '--dir', dist], { stdio: 'ignore' });
   console.error(`built ${path.relative(root, out)} (${(fs.statSync(out).size / 1e6).toFixed(1)} MB)`);
+}
+
+/** The SEA's assets (src/boot.ts reads them); `caches` only for a binary of the build machine's own Node. */
+export function seaAssets({ main, kube, caches, answers }) {
+  return {
+    'kubectl-sts.cjs': main,
+    'kube.cjs': kube,
+    'static-answers.json': answers,
+    ...(caches ? { 'kubectl-sts.cache': caches.main, 'kube.cache': caches.kube } : {}),
+  };
+}
+
+/** Fails unless V8 accepts both code caches in the built binary (a rejected cache means a full compile on every run). */
+export function checkCodeCaches(binary) {
+  const status = JSON.parse(execFileSync(binary, ['__code-cache-status'], { encoding: 'utf8', env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const bad = Object.entries(status).filter(([, v]) => v !== 'accepted');
+  if (bad.length || Object.keys(status).length !== 2) throw new Error(`${binary}: code caches not accepted by V8: ${JSON.stringify(status)}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

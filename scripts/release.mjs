@@ -17,7 +17,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bundle, kubeCodeCacheBy, makeSea } from './build.mjs';
+import { bundle, checkCodeCaches, makeSea, SEA_EXEC_ARGV, seaAssets, staticAnswers } from './build.mjs';
+import { trainCodeCaches } from './build/code-cache.mjs';
 import { tarGz, zip } from './release/archive.mjs';
 import { TARGETS, archiveFiles, archiveName, krewTemplate, pluginManifest, releaseLocation } from './release/manifest.mjs';
 import { bundledPackages, renderNotices } from './release/notices.mjs';
@@ -174,11 +175,11 @@ async function main() {
       for (const t of targets) nodeBase(t);
       return nodeBase(host);
     });
-    const { main: script, kube, inputs } = await bundle(work);
+    const { boot, main: script, kube, inputs } = await bundle(work);
     const notices = Buffer.from(renderNotices(bundledPackages(inputs), { product: `kubectl-sts ${tag}`, runtime: `Node.js ${RELEASE_NODE}` }));
-    // The code cache for kube.cjs must come from the Node the binary runs, so the release Node makes it.
-    const kubeCache = path.join(work, 'kube.cache');
-    kubeCodeCacheBy(builder, kube, kubeCache);
+    // The code caches must come from the Node the binary runs, so the release Node trains them.
+    const caches = await trainCodeCaches({ node: builder, dir: work, execArgv: SEA_EXEC_ARGV });
+    const answers = staticAnswers(script, path.join(work, 'static-answers.json'));
     const license = fs.readFileSync(path.join(root, 'LICENSE'));
     const nodeNotice = nodeLicense(host, targets);
     const mtime = sourceDateEpoch();
@@ -193,14 +194,14 @@ async function main() {
       const exe = path.join(dir, t.bin);
       timed(`${t.key}: SEA ${t.bin}${isHost ? ' (with code cache)' : ''}`, () =>
         makeSea({
-          script: path.basename(script),
+          script: path.basename(boot),
           nodeBinary: nodeBase(t),
           out: exe,
           seaNode: builder,
           // V8 code cache only works in the exact V8 that made it: the host's own binary.
           codeCache: isHost,
           macho: t.os === 'darwin',
-          assets: { 'kube.cjs': kube, ...(isHost ? { 'kube.cache': kubeCache } : {}) },
+          assets: seaAssets({ main: script, kube, answers, caches: isHost ? caches : undefined }),
           preInject: (f) => {
             if (t.os === 'linux') {
               const s = stripper(t);
@@ -216,6 +217,7 @@ async function main() {
         }),
       );
       if (isHost) {
+        checkCodeCaches(exe);
         const v = execFileSync(exe, ['version', '--client'], { encoding: 'utf8', cwd: os.tmpdir() });
         if (!v.includes(tag)) throw new Error(`${exe} reports ${JSON.stringify(v)}, expected ${tag}`);
       }

@@ -295,7 +295,9 @@ export async function runCli(io: Io): Promise<number> {
   if (io.argv[0] === '__complete') return complete(io, io.argv.slice(1));
   try {
     const argv = normalizeArgv(io.argv, COMMANDS, { program: PROGRAM, globalBuilder: globalOptions });
-    const parser = buildParser({ ...io, argv }, (r) => {
+    // Not `{ ...io, argv }`: a spread calls main.ts's lazy `stdin` getter, which makes process.stdin (~2 ms).
+    const parserIo = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(io), argv: { value: argv, enumerable: true } }) as Io;
+    const parser = buildParser(parserIo, (r) => {
       result = r;
     });
     let helpText = '';
@@ -356,25 +358,8 @@ export async function renderStaticAnswers(): Promise<Record<string, string>> {
   };
   walk(COMMANDS, []);
   const render = async (argv: string[]): Promise<string | undefined> => {
-    let text = '';
-    const sink = {
-      isTTY: false,
-      columns: undefined,
-      write: (s: string, cb?: () => void) => {
-        text += s;
-        cb?.();
-        return true;
-      },
-    };
-    const code = await runCli({
-      argv,
-      env: {},
-      stdout: sink as unknown as NodeJS.WriteStream,
-      stderr: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream,
-      stdin: { isTTY: false } as unknown as NodeJS.ReadStream,
-      signal: new AbortController().signal,
-    });
-    return code === ExitCode.Ok ? text : undefined;
+    const { code, out } = await runCaptured(argv, {});
+    return code === ExitCode.Ok ? out : undefined;
   };
   const out: Record<string, string> = {};
   for (const p of paths) {
@@ -384,4 +369,30 @@ export async function renderStaticAnswers(): Promise<Record<string, string>> {
   const version = await render(['version', '--client']);
   if (version !== undefined) out['version --client'] = version;
   return out;
+}
+
+/**
+ * Runs one invocation with stdout captured, stderr discarded and no terminal: the build uses it
+ * to render the static answers and to train the code caches (src/boot.ts).
+ */
+export async function runCaptured(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
+  let out = '';
+  const sink = {
+    isTTY: false,
+    columns: undefined,
+    write: (s: string, cb?: () => void) => {
+      out += s;
+      cb?.();
+      return true;
+    },
+  };
+  const code = await runCli({
+    argv,
+    env,
+    stdout: sink as unknown as NodeJS.WriteStream,
+    stderr: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream,
+    stdin: { isTTY: false } as unknown as NodeJS.ReadStream,
+    signal: new AbortController().signal,
+  });
+  return { code, out };
 }

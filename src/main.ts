@@ -1,6 +1,6 @@
 /** Entry point of the kubectl-sts binary: wires the process to the CLI and sets the exit code. */
 import { isatty } from 'node:tty';
-import { staticAnswer } from './static-answers.js';
+import type { Boot } from './boot.js';
 
 function exit(code: number): void {
   process.exitCode = code;
@@ -11,11 +11,7 @@ function exit(code: number): void {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const answer = staticAnswer(argv, process.stdout);
-  if (answer !== undefined) {
-    process.stdout.write(answer);
-    return exit(0);
-  }
+  // (The static answers, --help and version --client, were served by src/boot.ts already.)
   // The first Ctrl-C (or SIGTERM) stops the command: every request, watch, exec, sleep and prompt
   // takes this signal, and the command reports where it stopped (exit 130). Should anything still
   // hang, the process ends 3 s later anyway; a second Ctrl-C ends it at once. Installed before the
@@ -38,9 +34,26 @@ async function main(): Promise<void> {
     });
   }
   // Everything else loads the CLI (yargs, the commands) only now.
-  const { runCli, renderStaticAnswers } = await import('./cli.js');
+  const { runCli, renderStaticAnswers, runCaptured } = await import('./cli.js');
+  // Hidden build steps (scripts/build.mjs, scripts/build/code-cache.mjs).
   if (argv[0] === '__static-answers') {
     process.stdout.write(JSON.stringify(await renderStaticAnswers()));
+    return exit(0);
+  }
+  if (argv[0] === '__train-code-cache') {
+    // The invocations whose compiled functions the code caches keep (src/boot.ts writes them at exit).
+    const fs = await import('node:fs');
+    const runs = JSON.parse(fs.readFileSync(argv[1]!, 'utf8')) as string[][];
+    const codes = [];
+    for (const run of runs) codes.push((await runCaptured(run, process.env)).code);
+    process.stdout.write(`${JSON.stringify(codes)}\n`);
+    return exit(0);
+  }
+  if (argv[0] === '__code-cache-status') {
+    const { loadKube } = await import('./kube/load.js');
+    await loadKube();
+    const boot = (globalThis as Record<symbol, Boot | undefined>)[Symbol.for('kubectl-sts.boot')];
+    process.stdout.write(`${JSON.stringify(boot?.cacheStatus() ?? {})}\n`);
     return exit(0);
   }
   const code = await runCli({

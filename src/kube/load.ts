@@ -1,12 +1,16 @@
 /**
  * Loads the Kubernetes access layer on first use. It carries client-node, undici and ws (about
- * 1.2 MB of JavaScript), so it lives outside the main bundle: `--help`, `version --client` and
- * usage errors never parse it. In the built binary it is a SEA asset (kube.cjs) compiled on
- * demand; from source (tests) it is an ordinary dynamic import.
+ * 1 MB of JavaScript), so it lives outside the main bundle: `--help`, `version --client` and
+ * usage errors never parse it. In the built binary it is the asset kube.cjs, loaded by
+ * src/boot.ts with its code cache; run from dist/kubectl-sts.cjs it is the file next to it; from
+ * source (tests) it is an ordinary dynamic import.
  *
  * src/kube/index.ts exports only light values, so commands may import it statically;
  * create/client/config/exec pull in client-node and are reached only through here.
  */
+import type { Boot } from '../boot.js';
+import { wrapCommonJs } from '../commonjs.js';
+
 declare const __KSTS_BUNDLED__: boolean | undefined;
 declare const __filename: string;
 
@@ -20,35 +24,12 @@ export function loadKube(): Promise<KubeModule> {
 }
 
 async function loadBundled(): Promise<KubeModule> {
-  const vm = await import('node:vm');
-  const { createRequire } = await import('node:module');
-  let code: string;
-  let cachedData: Buffer | undefined;
-  let sea: typeof import('node:sea') | undefined;
-  try {
-    sea = await import('node:sea');
-  } catch {
-    sea = undefined;
-  }
-  if (sea?.isSea()) {
-    code = sea.getAsset('kube.cjs', 'utf8');
-    try {
-      cachedData = Buffer.from(sea.getAsset('kube.cache'));
-    } catch {
-      cachedData = undefined;
-    }
-  } else {
-    const fs = await import('node:fs');
-    const path = await import('node:path');
-    code = fs.readFileSync(path.join(path.dirname(__filename), 'kube.cjs'), 'utf8');
-  }
-  const script = new vm.Script(wrapCommonJs(code), { filename: 'kube.cjs', ...(cachedData ? { cachedData } : {}) });
+  const boot = (globalThis as Record<symbol, Boot | undefined>)[Symbol.for('kubectl-sts.boot')];
+  if (boot) return boot.load('kube.cjs') as KubeModule;
+  const [vm, { createRequire }, fs, path] = await Promise.all([import('node:vm'), import('node:module'), import('node:fs'), import('node:path')]);
+  const code = fs.readFileSync(path.join(path.dirname(__filename), 'kube.cjs'), 'utf8');
+  const script = new vm.Script(wrapCommonJs(code), { filename: 'kube.cjs' });
   const mod = { exports: {} as KubeModule };
-  (script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, createRequire(__filename), mod, __filename, '.');
+  (script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, createRequire(__filename), mod, __filename, path.dirname(__filename));
   return mod.exports;
-}
-
-/** The CommonJS function wrapper; the build compiles the same text to make the code cache. */
-export function wrapCommonJs(code: string): string {
-  return `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
 }

@@ -12,12 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let dir: string;
 let kubeBundle: string;
+let bundles: { boot: string; main: string; kube: string };
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksts-bundle-'));
   // @ts-expect-error plain JS module without types
-  const build = (await import('../../scripts/build.mjs')) as { bundle: (out: string) => Promise<{ kube: string }> };
-  kubeBundle = (await build.bundle(dir)).kube;
+  const build = (await import('../../scripts/build.mjs')) as { bundle: (out: string) => Promise<typeof bundles> };
+  bundles = await build.bundle(dir);
+  kubeBundle = bundles.kube;
 }, 120_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -66,5 +68,32 @@ describe('the API layer bundle (kube.cjs)', () => {
   it('loads the exec support when a command execs', () => {
     // ws (permessage-deflate) brings zlib: present only once an exec was asked for.
     expect(builtinsAfter('exec')).toContain('zlib');
+  });
+});
+
+describe('the code caches (src/boot.ts, scripts/build/code-cache.mjs)', () => {
+  it('are trained on the stand-in API server, and V8 accepts both under the binary\'s flags', async () => {
+    // @ts-expect-error plain JS module without types
+    const { trainCodeCaches, TRAINING_RUNS } = await import('../../scripts/build/code-cache.mjs');
+    // @ts-expect-error plain JS module without types
+    const { SEA_EXEC_ARGV } = await import('../../scripts/build.mjs');
+    const caches = await trainCodeCaches({ node: process.execPath, dir, execArgv: SEA_EXEC_ARGV });
+    // Every training run reached the stand-in server (the build fails on a wrong exit code).
+    expect(caches.requests).toBeGreaterThanOrEqual(TRAINING_RUNS.length);
+    // The caches hold what the run compiled, not only the eager top level: far more than a compile-only cache.
+    const compileOnly = execFileSync(process.execPath, [...SEA_EXEC_ARGV, '-e', `
+      const vm = require('node:vm'), fs = require('node:fs');
+      const wrap = (c) => '(function (exports, require, module, __filename, __dirname) {' + c + '\\n})';
+      process.stdout.write(String(new vm.Script(wrap(fs.readFileSync(process.argv[1], 'latin1'))).createCachedData().length));
+    `, bundles.main], { encoding: 'utf8' });
+    expect(fs.statSync(caches.main).size).toBeGreaterThan(2 * Number(compileOnly));
+    const status = (flags: string[]) => JSON.parse(execFileSync(process.execPath, [...flags, bundles.boot, '__code-cache-status'], { encoding: 'utf8', env: { PATH: process.env.PATH } }));
+    expect(status(SEA_EXEC_ARGV)).toEqual({ 'kubectl-sts.cjs': 'accepted', 'kube.cjs': 'accepted' });
+    // Under flags that change V8's code (--no-opt), a cache is rejected and the code compiled as usual: the check can fail.
+    expect(status(['--no-opt'])).toEqual({ 'kubectl-sts.cjs': 'rejected', 'kube.cjs': 'rejected' });
+  }, 120_000);
+
+  it('the bundles are ASCII (boot reads them as latin1)', () => {
+    for (const f of [bundles.boot, bundles.main, bundles.kube]) expect(fs.readFileSync(f).findIndex((c) => c > 0x7f), f).toBe(-1);
   });
 });

@@ -174,13 +174,6 @@ describe('flags and rendering', () => {
 });
 
 describe('the two bundles', () => {
-  it('build.mjs compiles kube.cjs with the same wrapper the loader runs (code cache must match)', async () => {
-    const { wrapCommonJs: fromLoader } = await import('../../src/kube/load.js');
-    // @ts-expect-error plain JS module without types
-    const { wrapCommonJs: fromBuild } = await import('../../scripts/build.mjs');
-    expect(fromBuild('X')).toBe(fromLoader('X'));
-  });
-
   it('errors thrown by another copy of the error classes are still recognised (instanceof by brand)', async () => {
     // Simulate the second bundle: a fresh module instance of errors.ts.
     const other = await import('../../src/errors.js?copy' as string);

@@ -13,6 +13,9 @@ describe('parseDuration', () => {
     ['250ms', 250],
     ['1.5s', 1500],
     ['0', 0],
+    ['1500000us', 1500],
+    ['1500000\u00b5s', 1500],
+    ['1500000\u03bcs', 1500],
   ])('%s -> %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
   it.each(['30', 'abc', '5 m', '1x', ''])('rejects %j', (text) => expect(() => parseDuration(text)).toThrow(/invalid duration/));
 });
