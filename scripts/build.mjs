@@ -65,8 +65,9 @@ const lighterApiLayer = {
 /**
  * Every copy of `string-width` (yargs and cliui, wrap-ansi, ora, cli-table3) builds Unicode
  * property regexes and an Intl.Segmenter (which loads ICU data) when the module loads: tens of
- * ms on every start. Each import gets a wrapper that answers printable ASCII (width = length in
- * every version) itself and loads that real copy only for any other string.
+ * ms on every start. Each import gets a wrapper that answers printable ASCII and "\u2026" (width =
+ * length in every version; cli-table3 measures that ellipsis for every cell it lays out) itself
+ * and loads that real copy only for any other string.
  */
 const asciiStringWidth = {
   name: 'ascii-string-width',
@@ -81,7 +82,8 @@ const asciiStringWidth = {
       resolveDir: path.dirname(args.path),
       loader: 'js',
       contents: `let real;
-const printable = /^[\x20-\x7e]*$/;
+// Printable ASCII, and the ellipsis cli-table3 measures as its truncation mark on every cell.
+const printable = /^[\x20-\x7e\\u2026]*$/;
 function stringWidth(s, o) {
   if (typeof s === 'string' && printable.test(s)) return s.length;
   real ??= require(${JSON.stringify(args.path)});
@@ -190,11 +192,6 @@ export async function bundle(outDir = dist) {
   const generated = Object.keys(k.metafile.inputs).filter((f) => /client-node\/dist\/gen\/(models|apis|types)\//.test(f));
   if (generated.length) throw new Error(`kube.cjs: client-node's generated models/APIs are bundled again (${generated.length} files, e.g. ${generated[0]}); something imports gen/index.js: import the one module it needs`);
   // Every file either bundle was made from (absolute paths; the release lists the npm packages among them).
-  for (const f of [boot, main, kube]) {
-    const bytes = fs.readFileSync(f);
-    const at = bytes.findIndex((c) => c > 0x7f);
-    if (at >= 0) throw new Error(`${path.basename(f)} has a non-ASCII byte at ${at} (...${bytes.subarray(Math.max(0, at - 60), at + 10).toString('latin1')}...): src/boot.ts reads the bundles as latin1; write it as a \\u escape`);
-  }
   const inputs = [...new Set([...Object.keys(b.metafile.inputs), ...Object.keys(m.metafile.inputs), ...Object.keys(k.metafile.inputs)])]
     .map((f) => f.replace(/^[a-z-]+:/, ''))
     .map((f) => path.resolve(f));

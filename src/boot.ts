@@ -19,6 +19,7 @@
  * Outside the binary (`node dist/boot.cjs`, the build's training run) the files are read from
  * this script's directory instead of the assets.
  */
+import { isAscii } from 'node:buffer';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -79,8 +80,8 @@ export function startBoot(argv: string[]): void {
     const code = read(name);
     if (!code) throw new Error(`the binary has no ${name}: it was built incompletely (rebuild it)`);
     const cachedData = read(cacheName(name));
-    // latin1: the bundles are ASCII (the build checks), and a one-byte decode is a plain copy.
-    const script = new vm.Script(wrapCommonJs(code.toString('latin1')), { filename: name, ...(cachedData?.length ? { cachedData } : {}) });
+    // The minified bundles are ASCII (esbuild escapes the rest), and decoding ASCII as latin1 is a plain copy.
+    const script = new vm.Script(wrapCommonJs(code.toString(isAscii(code) ? 'latin1' : 'utf8')), { filename: name, ...(cachedData?.length ? { cachedData } : {}) });
     scripts.set(name, script);
     const module = { exports: {} as unknown };
     (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(__filename), module, __filename, path.dirname(__filename));

@@ -5,8 +5,8 @@
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  '\u00b5s': 1e-3, // µs (micro sign), as Go accepts
-  '\u03bcs': 1e-3, // μs (Greek mu), as Go accepts
+  '\u00b5s': 1e-3, // micro sign + s, as Go accepts
+  '\u03bcs': 1e-3, // Greek mu + s, as Go accepts
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -17,7 +17,7 @@ const UNIT_MS: Record<string, number> = {
 export function parseDuration(text: string): number {
   const s = text.trim();
   if (s === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/gy; // escapes: the bundles stay ASCII (src/boot.ts)
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/gy;
   let total = 0;
   let pos = 0;
   let m: RegExpExecArray | null;
