@@ -56,6 +56,14 @@ export interface RequestOptions {
   body?: unknown;
   contentType?: string;
   signal?: AbortSignal;
+  /** A LIST page: called with the list's metadata as soon as it has arrived, before the items (see list()). */
+  onListMeta?: (meta: ListMeta) => void;
+}
+
+/** The metadata of a LIST response. */
+export interface ListMeta {
+  continue?: string;
+  resourceVersion?: string;
 }
 
 export interface ListResult<T> {
@@ -142,12 +150,20 @@ export class KubeClient {
       }
       return res;
     } catch (e) {
-      if (o.signal?.aborted) throw o.signal.reason ?? e;
-      if (this.opts.signal?.aborted) throw this.opts.signal.reason ?? e;
-      const cause = (e as { cause?: { code?: string } })?.cause ?? (e as { code?: string });
-      const code = cause?.code ?? (e as { name?: string })?.name ?? '';
-      throw markTransport(transportError(this.facts(method, path, o.query), e, timeoutMs), code);
+      throw this.transportFailure(e, method, path, o, timeoutMs, 'request');
     }
+  }
+
+  /**
+   * A request that failed below HTTP: the interrupt's or caller's abort reason as is, else a
+   * KubeApiError (exit 3) marked with the transport code, so a read is retried through an outage.
+   */
+  private transportFailure(e: unknown, method: string, path: string, o: RequestOptions, timeoutMs: number | undefined, phase: 'request' | 'body'): unknown {
+    if (o.signal?.aborted) return o.signal.reason ?? e;
+    if (this.opts.signal?.aborted) return this.opts.signal.reason ?? e;
+    const cause = (e as { cause?: { code?: string } })?.cause ?? (e as { code?: string });
+    const code = cause?.code ?? (e as { name?: string })?.name ?? '';
+    return markTransport(transportError(this.facts(method, path, o.query), e, timeoutMs, phase), code);
   }
 
   /**
@@ -177,7 +193,14 @@ export class KubeClient {
 
   private async requestOnce<T>(method: string, path: string, o: RequestOptions): Promise<T> {
     const res = await this.send(method, path, o, this.opts.timeoutMs);
-    const text = await res.text();
+    let text: string;
+    try {
+      text = res.ok && o.onListMeta && res.body ? await readListBody(res.body as unknown as AsyncIterable<Uint8Array>, o.onListMeta) : await res.text();
+    } catch (e) {
+      // The connection was cut (or timed out) after the headers, while the body was arriving: the
+      // same outage as a refused connection, so a read is retried; never a bare "terminated".
+      throw this.transportFailure(e, method, path, o, this.opts.timeoutMs, 'body');
+    }
     if (!res.ok) {
       let status: StatusBody | undefined;
       try {
@@ -257,17 +280,27 @@ export class KubeClient {
    * objects can be collected before the next page is read (see core/projections.ts).
    */
   async list<T>(path: string, query: Query = {}, pageSize = 500, project?: (item: T) => T): Promise<ListResult<T>> {
+    type Page = { items?: T[]; metadata?: ListMeta };
     for (let attempt = 0; ; attempt++) {
       const items: T[] = [];
-      let cont: string | undefined;
       let rv = '';
+      let next: PageRequest<Page> | undefined = this.listPage<Page>(path, query, pageSize, undefined);
       try {
-        do {
-          const page = await this.get<{ items?: T[]; metadata?: { continue?: string; resourceVersion?: string } }>(path, {
-            ...query,
-            limit: pageSize,
-            continue: cont,
-          });
+        while (next) {
+          const current: PageRequest<Page> = next;
+          next = undefined;
+          // The next page is asked for as soon as this one's continue token has arrived (the
+          // metadata comes before the items), so the server works on it while this page's body
+          // is still arriving and being parsed.
+          const early = await current.meta;
+          if (early.continue) next = this.listPage<Page>(path, query, pageSize, early.continue);
+          const page = await current.page;
+          const cont = page.metadata?.continue || undefined;
+          if (cont !== (early.continue || undefined)) {
+            // A retried page answered with another token: follow the page's own.
+            next?.abort();
+            next = cont ? this.listPage<Page>(path, query, pageSize, cont) : undefined;
+          }
           if (page.items) {
             for (const it of page.items) {
               if (project) {
@@ -279,15 +312,31 @@ export class KubeClient {
               items.push(it);
             }
           }
-          cont = page.metadata?.continue || undefined;
           rv = page.metadata?.resourceVersion ?? rv;
-        } while (cont);
+        }
         return { items, resourceVersion: rv };
       } catch (e) {
+        next?.abort();
         if (e instanceof KubeApiError && e.status === 410 && attempt === 0) continue;
         throw e;
       }
     }
+  }
+
+  /** One LIST page in flight: its metadata (early, or with the page), the page, and a way to drop it. */
+  private listPage<P extends { metadata?: ListMeta }>(path: string, query: Query, limit: number, cont: string | undefined): PageRequest<P> {
+    const dropped = new AbortController();
+    const signal = this.opts.signal ? AbortSignal.any([dropped.signal, this.opts.signal]) : dropped.signal;
+    let seen: (m: ListMeta) => void = () => {};
+    const early = new Promise<ListMeta>((resolve) => (seen = resolve));
+    const page = this.request<P>('GET', path, { query: { ...query, limit, continue: cont }, signal, onListMeta: (m) => seen(m) });
+    // A page dropped (an earlier page failed) rejects when nobody waits for it any more.
+    page.catch(() => {});
+    return {
+      meta: Promise.race([early, page.then((p) => p?.metadata ?? {})]),
+      page,
+      abort: () => dropped.abort(new Error('list page no longer needed')),
+    };
   }
 
   /**
@@ -361,6 +410,43 @@ export class KubeClient {
  * a vm.Script in the built binary, where a dynamic import cannot load it on demand, and a
  * static one would load it (and its history and keypress support) on every start.
  */
+interface PageRequest<P> {
+  meta: Promise<ListMeta>;
+  page: Promise<P>;
+  abort(): void;
+}
+
+/**
+ * Reads a LIST response body, and calls onMeta with the list's metadata as soon as it has arrived:
+ * the API server writes `{"kind":..,"apiVersion":..,"metadata":{..},"items":[` before the items.
+ * When the body does not start that way (no "items" key in its first 64 KB), onMeta is not called.
+ */
+export async function readListBody(body: AsyncIterable<Uint8Array>, onMeta: (meta: ListMeta) => void): Promise<string> {
+  const chunks: Buffer[] = [];
+  let head = '';
+  let looking = true;
+  for await (const chunk of body) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    chunks.push(b);
+    if (!looking) continue;
+    // latin1 is enough to find the ASCII key; the text is decoded as UTF-8 below.
+    head += b.toString('latin1');
+    const at = head.indexOf(',"items":');
+    if (at >= 0) {
+      looking = false;
+      try {
+        const meta = (JSON.parse(`${head.slice(0, at)}}`) as { metadata?: ListMeta }).metadata;
+        if (meta) onMeta(meta);
+      } catch {
+        /* not the usual layout: the caller reads the metadata from the whole page */
+      }
+    } else if (head.length > 65536) {
+      looking = false;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let rest = '';

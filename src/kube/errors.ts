@@ -142,7 +142,7 @@ export function httpError(f: RequestFacts, status: number, body: StatusBody | un
 }
 
 /** A request that never got an HTTP answer: refused, unresolvable, timed out, TLS failure. */
-export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number): KubeApiError {
+export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number, phase: 'request' | 'body' = 'request'): KubeApiError {
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause ?? (err as { code?: string; message?: string });
   const code = cause?.code ?? (err as { name?: string })?.name ?? '';
   const msg = cause?.message ?? (err as Error)?.message ?? String(err);
@@ -150,7 +150,15 @@ export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number
   const check = `Check the cluster is running and reachable: \`kubectl --context ${f.context} get --raw /version\`.`;
   let message: string;
   const hints: string[] = [];
-  if (code === 'ECONNREFUSED') {
+  if (phase === 'body' && !/TimeoutError|TIMEOUT/.test(code)) {
+    // The headers came, then the connection broke: a restarting API server, or a proxy or load
+    // balancer cutting long responses.
+    message = `${who} broke off its answer to ${f.method} ${f.path}: ${msg}${code ? ` (${code})` : ''}`;
+    hints.push('A read is retried for a while; if this persists, check the API server and any proxy or load balancer in between.', check);
+  } else if (phase === 'body') {
+    message = `${who} did not finish its answer to ${f.method} ${f.path}${timeoutMs ? ` within ${timeoutMs / 1000}s` : ''}`;
+    hints.push('Raise --request-timeout (large lists take longer), or check the network path.', check);
+  } else if (code === 'ECONNREFUSED') {
     message = `${who} refused the connection`;
     hints.push('Nothing listens at that address: is the cluster up, is the port right?', check);
   } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {

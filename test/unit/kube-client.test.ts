@@ -97,6 +97,76 @@ describe('KubeClient', () => {
     expect(l.items[0]!.metadata).toMatchObject({ name: 'a', resourceVersion: '1', labels: { app: 'web' } });
   });
 
+  it('asks for the next page as soon as the continue token has arrived, before the page body has', async () => {
+    // Page 1 sends its metadata, then holds its items until page 2 has been asked for: a client
+    // that waited for the whole page would stall here for 2 s.
+    let release: () => void = () => {};
+    const page2Asked = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    handler = (_r, url, _b, res) => {
+      const c = url.searchParams.get('continue');
+      if (!c) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10","continue":"p2"},"items":[');
+        void Promise.race([page2Asked, new Promise((r) => setTimeout(r, 2000))]).then(() => {
+          order.push('page 1 finished');
+          res.end(`${JSON.stringify(pod('a', '1'))}]}`);
+        });
+        return;
+      }
+      order.push(`asked for ${c}`);
+      release();
+      if (c === 'p2') return json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { continue: 'p3', resourceVersion: '10' }, items: [pod('b', '2')] });
+      return json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '10' }, items: [pod('c', '3')] });
+    };
+    const t0 = Date.now();
+    const r = await client.list<{ metadata: { name: string } }>('/api/v1/namespaces/ns/pods', {}, 1);
+    expect(r.items.map((i) => i.metadata.name)).toEqual(['a', 'b', 'c']);
+    expect(r.resourceVersion).toBe('10');
+    expect(order.slice(0, 2)).toEqual(['asked for p2', 'page 1 finished']);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(seen.map((x) => x.url.searchParams.get('continue'))).toEqual([null, 'p2', 'p3']);
+  });
+
+  it('a list page whose body is cut is read again (a restarting API server), and the list completes', async () => {
+    let cuts = 0;
+    handler = (req, url, _b, res) => {
+      const c = url.searchParams.get('continue');
+      if (c === 'p2' && cuts === 0) {
+        cuts++;
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10"},"items":[{"metadata":');
+        setTimeout(() => req.socket.destroy(), 20);
+        return;
+      }
+      if (!c) return json(res, 200, { metadata: { continue: 'p2', resourceVersion: '10' }, items: [pod('a', '1')] });
+      return json(res, 200, { metadata: { resourceVersion: '10' }, items: [pod('b', '2')] });
+    };
+    const r = await client.list<{ metadata: { name: string } }>('/api/v1/namespaces/ns/pods', {}, 1);
+    expect(r.items.map((i) => i.metadata.name)).toEqual(['a', 'b']);
+    expect(cuts).toBe(1);
+    expect(seen.map((x) => x.url.searchParams.get('continue'))).toEqual([null, 'p2', 'p2']);
+  });
+
+  it('a body that is always cut ends in exit 3 naming the server and the request, not "unexpected failure"', async () => {
+    handler = (req, _u, _b, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"kind":"Pod","metadata":{"name":');
+      setTimeout(() => req.socket.destroy(), 20);
+    };
+    const before = client.outageBudgetMs;
+    client.outageBudgetMs = 300;
+    try {
+      const e = await client.get('/api/v1/namespaces/ns/pods/a').catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(KubeApiError);
+      expect((e as KubeApiError).exitCode).toBe(3);
+      expect((e as Error).message).toMatch(/broke off its answer to GET \/api\/v1\/namespaces\/ns\/pods\/a/);
+      expect(seen.length).toBeGreaterThan(1); // retried as a read
+    } finally {
+      client.outageBudgetMs = before;
+    }
+  });
+
   it('restarts a list whose continue token expired (410)', async () => {
     let calls = 0;
     handler = (_r, url, _b, res) => {

@@ -174,6 +174,20 @@ describe('undici-lite answers like undici', () => {
     expect(r).toMatchObject({ error: 'TypeError', message: 'terminated' });
   });
 
+  it('a body cut short errors its streamed reading too (a LIST page is read as a stream), on both', async () => {
+    for (const [name, fetch, agent] of ways) {
+      const r = await outcome(
+        (async () => {
+          const res = await fetch(`${base}/cut`, { dispatcher: agent() });
+          let text = '';
+          for await (const c of res.body as AsyncIterable<Uint8Array>) text += Buffer.from(c).toString();
+          return text;
+        })(),
+      );
+      expect(r, name).toHaveProperty('error');
+    }
+  });
+
   it('a proxy-url goes through the real undici (ProxyAgent): a refused proxy is a fetch failure caused by ECONNREFUSED', async () => {
     const closed = http.createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
@@ -205,5 +219,20 @@ describe('KubeClient on undici-lite', () => {
     for await (const ev of client.watch<{ metadata: { name: string } }>('/watch', '4')) events.push(`${ev.type} ${ev.object.metadata.name}`);
     expect(events).toEqual(['ADDED p']);
     expect((await client.get<{ ok: boolean }>('/json')).ok).toBe(true);
+  });
+
+  it('a LIST page whose body is cut is an exit-3 transport error naming the request (retried first)', async () => {
+    const { KubeClient } = await import('../../src/kube/client.js');
+    const { KubeApiError } = await import('../../src/errors.js');
+    const agent = new lite.Agent({ connect: { rejectUnauthorized: false, keepAlive: true, keepAliveInitialDelay: 30_000 } });
+    const client = new KubeClient({ auth: async () => ({ headers: {}, dispatcher: agent }), server: base, context: 'test' });
+    await client.get('/json'); // the server has answered once: a later cut is an outage, retried
+    client.outageBudgetMs = 200;
+    const before = client.requestCount;
+    const e = await client.list('/cut').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(KubeApiError);
+    expect(e).toMatchObject({ exitCode: 3 });
+    expect((e as Error).message).toMatch(/broke off its answer to GET \/cut/);
+    expect(client.requestCount - before).toBeGreaterThan(1);
   });
 });
