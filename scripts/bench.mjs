@@ -8,7 +8,7 @@
 // Environment:
 //   BENCH_BINARY         the plugin binary to measure (default dist/kubectl-sts, built if missing)
 //   BENCH_RUNS           startup: runs per command (default 15)
-//   BENCH_ROLLOUT_RUNS   rollout: timed steps per size and method (default 5)
+//   BENCH_ROLLOUT_RUNS   rollout: timed steps per size and method (default 11: with 5, one slow step moved the median by 0.2x)
 //   BENCH_ONESHOT_RUNS   oneshot: timed runs per command (default 15)
 //   BENCH_ORPHANS_RUNS   orphans: timed runs per command (default 5)
 //   BENCH_DNS_RUNS       dns: timed runs per command (default 3; one baseline loop takes ~1 min)

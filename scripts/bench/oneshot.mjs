@@ -5,6 +5,8 @@
 //   finalize-localpv (none stuck)  vs  kubectl get pv -o json
 // Each must cost <= 1.0x. Wall time is what a user waits for; CPU time (user + sys of the child,
 // by GNU time) is printed next to it because on a shared, loaded machine it is the steadier figure.
+// The runtime floor rows (no target) send each command's requests from a bare node:https program:
+// what Node itself costs for them, against the same kubectl baseline.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -72,7 +72,7 @@ async function settled(kube, ns, name, replicas) {
 }
 
 export async function rollout({ root, bin }) {
-  const runs = Number(process.env.BENCH_ROLLOUT_RUNS ?? 5);
+  const runs = Number(process.env.BENCH_ROLLOUT_RUNS ?? 11);
   const started = Date.now();
   const ctx = cluster(root);
   const { kube, env } = ctx;
