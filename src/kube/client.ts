@@ -10,7 +10,7 @@ import type { Authenticate } from './auth.js';
 import type { KubeObject } from '../core/types.js';
 import type { DeletePreconditions } from '../core/plan.js';
 import { ExitCode, KubeApiError } from '../errors.js';
-import { httpError, nearbyNames, transportError, type RequestFacts, type StatusBody } from './errors.js';
+import { httpError, nearbyNames, notJsonError, transportError, type RequestFacts, type StatusBody } from './errors.js';
 import { describePath } from './resources.js';
 import { OutageNotice, markRetryAfter, markTransport, realClock, retryability, withRetry, type Clock } from './retry.js';
 
@@ -210,7 +210,12 @@ export class KubeClient {
       }
       throw markRetryAfter(httpError(this.facts(method, path, o.query), res.status, status), res.headers.get('retry-after'));
     }
-    return (text ? JSON.parse(text) : undefined) as T;
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw notJsonError(this.facts(method, path, o.query), res.status, res.headers.get('content-type'), text);
+    }
   }
 
   get<T>(path: string, query?: Query): Promise<T> {

@@ -177,6 +177,24 @@ export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number
   return new KubeApiError(message, { exitCode: ExitCode.Unreachable, hints });
 }
 
+/**
+ * A success status whose body is not JSON: the server URL reaches something that is not a
+ * Kubernetes API server (an SSO login page, a proxy's or load balancer's own page).
+ */
+export function notJsonError(f: RequestFacts, status: number, contentType: string | null, text: string): KubeApiError {
+  const start = text.slice(0, 80).replace(/\s+/g, ' ').trim();
+  return new KubeApiError(
+    `the API server ${f.server} (context "${f.context}") answered ${f.method} ${f.path} with HTTP ${status} and a body that is not JSON (${contentType || 'no content type'}: "${start}${text.length > 80 ? '...' : ''}")`,
+    {
+      exitCode: ExitCode.Unreachable,
+      hints: [
+        'The server URL may lead to something other than the Kubernetes API: a login page, a proxy or a load balancer. Check the server of this context in the kubeconfig.',
+        `\`kubectl --context ${f.context} get --raw /version\` should print the server's version as JSON.`,
+      ],
+    },
+  );
+}
+
 /** Names close to the one that was not found, from a list of existing ones. */
 export function nearbyNames(wanted: string | undefined, existing: string[]): string[] {
   return wanted ? closestNames(wanted, existing) : [];

@@ -167,6 +167,20 @@ describe('KubeClient', () => {
     }
   });
 
+  it('a 200 that is not JSON (a login page in front of the server) is exit 3 naming what answered, not "unexpected failure"', async () => {
+    handler = (_r, _u, _b, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end('<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>...</body></html>');
+    };
+    const e = await client.get('/api/v1/namespaces/ns/pods/a').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(KubeApiError);
+    expect(e).toMatchObject({ exitCode: 3 });
+    expect((e as Error).message).toMatch(/answered GET \/api\/v1\/namespaces\/ns\/pods\/a with HTTP 200 and a body that is not JSON \(text\/html; charset=utf-8: "<!DOCTYPE html> <html><head><title>Sign in/);
+    expect((e as KubeApiError).hints.join('\n')).toMatch(/get --raw \/version/);
+    const l = await client.list('/api/v1/namespaces/ns/pods').catch((x: unknown) => x);
+    expect(l).toMatchObject({ exitCode: 3 });
+  });
+
   it('restarts a list whose continue token expired (410)', async () => {
     let calls = 0;
     handler = (_r, url, _b, res) => {
