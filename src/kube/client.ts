@@ -161,8 +161,7 @@ export class KubeClient {
   private transportFailure(e: unknown, method: string, path: string, o: RequestOptions, timeoutMs: number | undefined, phase: 'request' | 'body'): unknown {
     if (o.signal?.aborted) return o.signal.reason ?? e;
     if (this.opts.signal?.aborted) return this.opts.signal.reason ?? e;
-    const cause = (e as { cause?: { code?: string } })?.cause ?? (e as { code?: string });
-    const code = cause?.code ?? (e as { name?: string })?.name ?? '';
+    const code = failureCode(e);
     return markTransport(transportError(this.facts(method, path, o.query), e, timeoutMs, phase), code);
   }
 
@@ -210,12 +209,17 @@ export class KubeClient {
       }
       throw markRetryAfter(httpError(this.facts(method, path, o.query), res.status, status), res.headers.get('retry-after'));
     }
-    if (!text) return undefined as T;
+    // Every answer of the API server is a JSON object; anything else came from something else.
+    let value: unknown;
     try {
-      return JSON.parse(text) as T;
+      value = text ? JSON.parse(text) : undefined;
     } catch {
       throw notJsonError(this.facts(method, path, o.query), res.status, res.headers.get('content-type'), text);
     }
+    if (value === undefined ? method === 'GET' : typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw notJsonError(this.facts(method, path, o.query), res.status, res.headers.get('content-type'), text, 'object');
+    }
+    return value as T;
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
@@ -300,6 +304,9 @@ export class KubeClient {
           const early = await current.meta;
           if (early.continue) next = this.listPage<Page>(path, query, pageSize, early.continue);
           const page = await current.page;
+          if (page.items !== undefined && page.items !== null && !Array.isArray(page.items)) {
+            throw notJsonError(this.facts('GET', path, query), 200, null, JSON.stringify(page).slice(0, 200), 'list');
+          }
           const cont = page.metadata?.continue || undefined;
           if (cont !== (early.continue || undefined)) {
             // A retried page answered with another token: follow the page's own.
@@ -415,6 +422,15 @@ export class KubeClient {
  * a vm.Script in the built binary, where a dynamic import cannot load it on demand, and a
  * static one would load it (and its history and keypress support) on every start.
  */
+/**
+ * The code of a failed request: the socket error's (ECONNRESET, ...), else the error's name
+ * (TimeoutError, AbortError): a DOMException's numeric legacy code (23 for a timeout) says nothing.
+ */
+function failureCode(e: unknown): string {
+  const cause = (e as { cause?: { code?: unknown } })?.cause ?? (e as { code?: unknown });
+  return typeof cause?.code === 'string' ? cause.code : ((e as { name?: string })?.name ?? '');
+}
+
 interface PageRequest<P> {
   meta: Promise<ListMeta>;
   page: Promise<P>;

@@ -143,8 +143,9 @@ export function httpError(f: RequestFacts, status: number, body: StatusBody | un
 
 /** A request that never got an HTTP answer: refused, unresolvable, timed out, TLS failure. */
 export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number, phase: 'request' | 'body' = 'request'): KubeApiError {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause ?? (err as { code?: string; message?: string });
-  const code = cause?.code ?? (err as { name?: string })?.name ?? '';
+  const cause = (err as { cause?: { code?: unknown; message?: string } })?.cause ?? (err as { code?: unknown; message?: string });
+  // A DOMException's code is a number (23 for a timeout): its name says what happened.
+  const code = typeof cause?.code === 'string' ? cause.code : ((err as { name?: string })?.name ?? '');
   const msg = cause?.message ?? (err as Error)?.message ?? String(err);
   const who = `the API server ${f.server} (context "${f.context}")`;
   const check = `Check the cluster is running and reachable: \`kubectl --context ${f.context} get --raw /version\`.`;
@@ -178,13 +179,15 @@ export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number
 }
 
 /**
- * A success status whose body is not JSON: the server URL reaches something that is not a
- * Kubernetes API server (an SSO login page, a proxy's or load balancer's own page).
+ * A success status whose body is not what every API server answer is (a JSON object; a list's
+ * items an array): the server URL reaches something that is not a Kubernetes API server (an SSO
+ * login page, a proxy's or load balancer's own page, another JSON service).
  */
-export function notJsonError(f: RequestFacts, status: number, contentType: string | null, text: string): KubeApiError {
+export function notJsonError(f: RequestFacts, status: number, contentType: string | null, text: string, expected: 'json' | 'object' | 'list' = 'json'): KubeApiError {
   const start = text.slice(0, 80).replace(/\s+/g, ' ').trim();
+  const what = !text ? 'an empty body' : expected === 'json' ? 'a body that is not JSON' : expected === 'object' ? 'JSON that is not a Kubernetes object' : 'JSON that is not a Kubernetes list (its items are not an array)';
   return new KubeApiError(
-    `the API server ${f.server} (context "${f.context}") answered ${f.method} ${f.path} with HTTP ${status} and a body that is not JSON (${contentType || 'no content type'}: "${start}${text.length > 80 ? '...' : ''}")`,
+    `the API server ${f.server} (context "${f.context}") answered ${f.method} ${f.path} with HTTP ${status} and ${what}${text ? ` (${contentType || 'no content type'}: "${start}${text.length > 80 ? '...' : ''}")` : ''}`,
     {
       exitCode: ExitCode.Unreachable,
       hints: [

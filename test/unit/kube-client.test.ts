@@ -181,6 +181,38 @@ describe('KubeClient', () => {
     expect(l).toMatchObject({ exitCode: 3 });
   });
 
+  it.each([
+    ['an empty body', '', /HTTP 200 and an empty body$/],
+    ['a JSON array', '[1,2,3]', /HTTP 200 and JSON that is not a Kubernetes object \(application\/json: "\[1,2,3\]"\)/],
+    ['JSON null', 'null', /JSON that is not a Kubernetes object/],
+  ])('a GET answered 200 with %s is exit 3 naming what answered', async (_what, body, message) => {
+    handler = (_r, _u, _b, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(body);
+    };
+    const e = await client.get('/apis/apps/v1/namespaces/ns/statefulsets/web').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(KubeApiError);
+    expect(e).toMatchObject({ exitCode: 3 });
+    expect((e as Error).message).toMatch(message);
+  });
+
+  it('a LIST whose items are not an array is exit 3, never read as an empty list', async () => {
+    handler = (_r, _u, _b, res) => json(res, 200, { kind: 'PodList', metadata: {}, items: { a: 1 } });
+    const e = await client.list('/api/v1/namespaces/ns/pods').catch((x: unknown) => x);
+    expect(e).toMatchObject({ exitCode: 3 });
+    expect((e as Error).message).toMatch(/not a Kubernetes list/);
+  });
+
+  it('--request-timeout: a server that never answers "did not answer within" the timeout (not a numeric DOMException code)', async () => {
+    handler = () => {}; // never answers
+    const port = (server.address() as AddressInfo).port;
+    const auth = authFor({ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }, { name: 'u', token: 't' });
+    const c = new KubeClient({ auth, server: `http://127.0.0.1:${port}`, context: 'test', timeoutMs: 200 });
+    const e = await c.get('/version').catch((x: unknown) => x);
+    expect(e).toMatchObject({ exitCode: 3 });
+    expect((e as Error).message).toMatch(/did not answer within 0.2s$/);
+  });
+
   it('restarts a list whose continue token expired (410)', async () => {
     let calls = 0;
     handler = (_r, url, _b, res) => {
