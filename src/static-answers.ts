@@ -12,6 +12,7 @@ const HELP_WIDTH = 100; // must equal cli.ts HELP_WIDTH (a unit test keeps them 
 /** The key an argv is stored under, or undefined when it is not a static invocation. */
 export function staticKey(argv: string[]): string | undefined {
   if (argv.length === 2 && argv[0] === 'version' && argv[1] === '--client') return 'version --client';
+  if (argv[0] === 'help') return staticKey([...argv.slice(1), '--help']); // kubectl's `help [command...]`
   const last = argv[argv.length - 1];
   if (last !== '--help' && last !== '-h') return undefined;
   const words = argv.slice(0, -1);

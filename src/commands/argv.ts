@@ -83,6 +83,8 @@ export interface NormalizeOptions {
  * for a rollout-level word that is neither a subcommand nor the only name.
  */
 export function normalizeArgv(argv: readonly string[], commands: CommandSpec<any>[], o: NormalizeOptions): string[] {
+  // kubectl's `help [command...]`: the same page as `[command...] --help`.
+  if (argv[0] === 'help') return normalizeArgv([...argv.slice(1), '--help'], commands, o);
   const globals = declaredFlags(o.globalBuilder);
   const out: string[] = [];
   let level: CommandSpec<any>[] = commands;

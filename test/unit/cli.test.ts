@@ -192,6 +192,8 @@ describe('static answers (start-up fast path)', () => {
     expect(staticKey(['-h'])).toBe('--help');
     expect(staticKey(['rollout', 'status', '-h'])).toBe('rollout status --help');
     expect(staticKey(['version', '--client'])).toBe('version --client');
+    expect(staticKey(['help'])).toBe('--help');
+    expect(staticKey(['help', 'rollout', 'status'])).toBe('rollout status --help');
     expect(staticKey(['-n', 'x', 'rollout', '--help'])).toBeUndefined();
     expect(staticKey(['version'])).toBeUndefined();
     expect(staticKey(['rollout', 'web', '--step'])).toBeUndefined();
@@ -213,6 +215,10 @@ describe('static answers (start-up fast path)', () => {
     const live = fakeIo(['dns-check', '--help']);
     await runCli(live.io);
     expect(answers['dns-check --help']).toBe(live.out());
+    // kubectl's `help COMMAND` is the same page.
+    const viaHelp = fakeIo(['help', 'dns-check']);
+    expect(await runCli(viaHelp.io)).toBe(0);
+    expect(viaHelp.out()).toBe(live.out());
     expect(Math.max(...answers['--help']!.split('\n').map((l) => l.length))).toBeLessThanOrEqual(HELP_WIDTH);
   });
 });
