@@ -38,6 +38,8 @@ export interface ClientOptions {
   signal?: AbortSignal | undefined;
   /** Injected in tests (fake clock for the retry loops). */
   clock?: Clock;
+  /** The proxy the connection goes through (config.ts), named when it cannot be reached. */
+  proxy?: { url: string; from: string } | undefined;
 }
 
 /** How long a one-shot command rides out a lost API server before it gives up (exit 3). Waits raise it to their --timeout. */
@@ -111,7 +113,7 @@ export class KubeClient {
   }
 
   private facts(method: string, path: string, query?: Query): RequestFacts {
-    return { method, path, query, server: this.server, context: this.context };
+    return { method, path, query, server: this.server, context: this.context, ...(this.opts.proxy ? { proxy: this.opts.proxy } : {}) };
   }
 
   private async send(method: string, path: string, o: RequestOptions, timeoutMs: number | undefined) {

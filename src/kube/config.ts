@@ -10,6 +10,7 @@
  * that need client-node (exec credential plugins, auth-provider, proxy-url; see auth.ts) and the
  * exec support get a KubeConfig made from exactly what was read here.
  */
+import { envProxy } from './proxy-env.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,6 +81,8 @@ export interface ResolvedConfig {
   namespace: string;
   /** Where the config came from, for messages. */
   sources: string[];
+  /** The proxy the connection goes through: the cluster's proxy-url, or the environment's (kubectl's rules). */
+  proxy?: { url: string; from: string };
 }
 
 /** The kubeconfig files to read, in kubectl's order of precedence. Pure: env and home are passed in. */
@@ -252,11 +255,21 @@ export function loadConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv = proc
     config.contexts = [...config.contexts, inUse];
   }
   config.currentContext = inUse.name;
-  const cluster = findCluster(inUse.cluster);
-  if (!cluster) {
+  const found = findCluster(inUse.cluster);
+  if (!found) {
     throw new CliError(`context "${contextName}" names cluster "${ctx.cluster}", which is not in the kubeconfig`, ExitCode.Unreachable);
   }
-  return {
+  // Without a proxy-url of its own, the connection goes through the environment's proxy as
+  // kubectl's would (HTTPS_PROXY, NO_PROXY; see proxy-env.ts): the cluster in use gets it as its
+  // proxy-url, so requests and execs alike take it.
+  let cluster = found;
+  const viaEnv = found.proxyUrl ? undefined : envProxy(found.server, env);
+  if (viaEnv) {
+    cluster = { ...found, proxyUrl: viaEnv.url };
+    config.clusters = config.clusters.map((c) => (c === found ? cluster : c));
+  }
+  const proxy = found.proxyUrl ? { url: found.proxyUrl, from: `proxy-url of cluster "${found.name}"` } : viaEnv ? { url: viaEnv.url, from: viaEnv.from } : undefined;
+  return omitUndefined({
     config,
     contextName,
     cluster,
@@ -264,5 +277,6 @@ export function loadConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv = proc
     server: cluster.server,
     namespace: resolveNamespace(flags.namespace, ctx.namespace),
     sources: existing,
-  };
+    proxy,
+  });
 }

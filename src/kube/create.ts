@@ -22,6 +22,7 @@ export function createKube(flags: KubeFlags, log: (line: string) => void): Kube 
     verbosity: flags.verbosity ?? 0,
     log,
     signal: flags.signal,
+    proxy: cfg.proxy,
   });
   // Which pods/exec verb a refused exec lacks, asked once per pod (SelfSubjectAccessReview, allowed to every authenticated user by default).
   const asked = new Map<string, Promise<boolean | undefined>>();

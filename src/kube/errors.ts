@@ -20,6 +20,8 @@ export interface RequestFacts {
   query?: Record<string, string | number | boolean | undefined> | undefined;
   server: string;
   context: string;
+  /** The proxy in between, if any (from the cluster's proxy-url or HTTPS_PROXY). */
+  proxy?: { url: string; from: string };
 }
 
 export interface StatusBody {
@@ -159,6 +161,9 @@ export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number
   } else if (phase === 'body') {
     message = `${who} did not finish its answer to ${f.method} ${f.path}${timeoutMs ? ` within ${timeoutMs / 1000}s` : ''}`;
     hints.push('Raise --request-timeout (large lists take longer), or check the network path.', check);
+  } else if (code === 'ECONNREFUSED' && f.proxy) {
+    // Through a proxy, the only connection this process makes is to the proxy.
+    message = `the proxy ${f.proxy.url.replace(/\/\/[^@/]*@/, '//')} refused the connection (on the way to ${who})`;
   } else if (code === 'ECONNREFUSED') {
     message = `${who} refused the connection`;
     hints.push('Nothing listens at that address: is the cluster up, is the port right?', check);
@@ -174,6 +179,10 @@ export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number
   } else {
     message = `cannot reach ${who}: ${msg}${code ? ` (${code})` : ''}`;
     hints.push(check);
+  }
+  if (f.proxy) {
+    const shown = f.proxy.url.replace(/\/\/[^@/]*@/, '//');
+    hints.unshift(`The connection goes through the proxy ${shown} (${f.proxy.from}).${/PROXY/i.test(f.proxy.from) ? ' Add the server\'s host to NO_PROXY to connect directly, as kubectl would then.' : ''}`);
   }
   return new KubeApiError(message, { exitCode: ExitCode.Unreachable, hints });
 }
