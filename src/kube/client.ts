@@ -344,10 +344,13 @@ export class KubeClient {
     let seen: (m: ListMeta) => void = () => {};
     const early = new Promise<ListMeta>((resolve) => (seen = resolve));
     const page = this.request<P>('GET', path, { query: { ...query, limit, continue: cont }, signal, onListMeta: (m) => seen(m) });
-    // A page dropped (an earlier page failed) rejects when nobody waits for it any more.
+    const meta = Promise.race([early, page.then((p) => p?.metadata ?? {})]);
+    // A page dropped (an earlier page failed, Ctrl-C) rejects when nobody waits for it any more:
+    // neither it nor its metadata may become an unhandled rejection (which ends the process).
     page.catch(() => {});
+    meta.catch(() => {});
     return {
-      meta: Promise.race([early, page.then((p) => p?.metadata ?? {})]),
+      meta,
       page,
       abort: () => dropped.abort(new Error('list page no longer needed')),
     };

@@ -128,6 +128,36 @@ describe('KubeClient', () => {
     expect(seen.map((x) => x.url.searchParams.get('continue'))).toEqual([null, 'p2', 'p3']);
   });
 
+  it('Ctrl-C while a page and the next one are both in flight: the interrupt, and no unhandled rejection', async () => {
+    let asked = 0;
+    handler = (_r, _url, _b, res) => {
+      asked++;
+      if (asked > 1) return; // the next page: not even its headers yet
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      // Page 1: its metadata (with a continue token) and then nothing more.
+      res.write('{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10","continue":"p2"},"items":[');
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const ac = new AbortController();
+      const port = (server.address() as AddressInfo).port;
+      const auth = authFor({ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }, { name: 'u', token: 't' });
+      const c = new KubeClient({ auth, server: `http://127.0.0.1:${port}`, context: 'test', signal: ac.signal });
+      const reason = Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' });
+      const listing = c.list('/api/v1/namespaces/ns/pods', {}, 1);
+      while (asked < 2) await new Promise((r) => setTimeout(r, 5));
+      ac.abort(reason);
+      await expect(listing).rejects.toBe(reason);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      server.closeAllConnections();
+    }
+  });
+
   it('a list page whose body is cut is read again (a restarting API server), and the list completes', async () => {
     let cuts = 0;
     handler = (req, url, _b, res) => {
