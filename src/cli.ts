@@ -292,6 +292,7 @@ async function complete(io: Io, words: string[]): Promise<number> {
 /** Runs one command line; resolves to the exit code. Prints the result, or the error, once. */
 export async function runCli(io: Io): Promise<number> {
   let result: CommandResult | undefined;
+  let interruptedBeforeResult = false;
   if (io.argv[0] === '__complete') return complete(io, io.argv.slice(1));
   try {
     const argv = normalizeArgv(io.argv, COMMANDS, { program: PROGRAM, globalBuilder: globalOptions });
@@ -299,6 +300,7 @@ export async function runCli(io: Io): Promise<number> {
     const parserIo = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(io), argv: { value: argv, enumerable: true } }) as Io;
     const parser = buildParser(parserIo, (r) => {
       result = r;
+      interruptedBeforeResult = io.signal.aborted;
     });
     let helpText = '';
     await parser.parseAsync(argv, {}, (err, _argv, output) => {
@@ -307,8 +309,15 @@ export async function runCli(io: Io): Promise<number> {
     if (helpText) io.stdout.write(helpText.endsWith('\n') ? helpText : `${helpText}\n`);
     if (!result) return ExitCode.Ok;
     io.stdout.write(result.output);
+    // An interrupt that came after the command had finished changes nothing: its answer stands.
+    if (!interruptedBeforeResult) return result.exitCode;
     // Interrupted: whatever the command made of it (a watch that reports where it stopped), 130.
-    return io.signal.aborted ? ExitCode.Interrupted : result.exitCode;
+    // A command that answered as if nothing happened gets the interrupt said for it.
+    if (result.exitCode !== ExitCode.Interrupted) {
+      const why = (io.signal.reason as Error | undefined)?.message ?? 'stopped by Ctrl-C';
+      io.stderr.write(`interrupted: ${why}, as the command was finishing; its output above may be incomplete\n`);
+    }
+    return ExitCode.Interrupted;
   } catch (e) {
     // An error raised by the interrupt itself (an aborted request, a closed stream) is the interrupt.
     if (io.signal.aborted && !(e instanceof InterruptedError)) return reportError(io, io.signal.reason ?? new InterruptedError());

@@ -1,6 +1,7 @@
 /** Entry point of the kubectl-sts binary: wires the process to the CLI and sets the exit code. */
 import { isatty } from 'node:tty';
 import type { Boot } from './boot.js';
+import { interruptHandler } from './interrupt.js';
 
 function exit(code: number): void {
   process.exitCode = code;
@@ -12,27 +13,20 @@ function exit(code: number): void {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   // (The static answers, --help and version --client, were served by src/boot.ts already.)
-  // The first Ctrl-C (or SIGTERM) stops the command: every request, watch, exec, sleep and prompt
-  // takes this signal, and the command reports where it stopped (exit 130). Should anything still
-  // hang, the process ends 3 s later anyway; a second Ctrl-C ends it at once. Installed before the
-  // CLI loads, so a Ctrl-C during start-up is handled the same way.
+  // Ctrl-C and SIGTERM: see src/interrupt.ts (installed before the CLI loads).
   const controller = new AbortController();
   const errors = import('./errors.js');
   let InterruptedError: (typeof import('./errors.js'))['InterruptedError'] | undefined;
   void errors.then((m) => (InterruptedError = m.InterruptedError));
-  let interrupts = 0;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      interrupts++;
-      if (interrupts > 1) process.exit(130);
-      const text = sig === 'SIGINT' ? 'stopped by Ctrl-C' : 'stopped by SIGTERM';
-      controller.abort(InterruptedError ? new InterruptedError(text) : Object.assign(new Error(text), { name: 'Interrupted' }));
-      setTimeout(() => {
-        process.stderr.write('interrupted: stopped before it could report where (it did not stop within 3s)\n');
-        process.exit(130);
-      }, 3000).unref();
-    });
-  }
+  const onSignal = interruptHandler({
+    abort: (reason) => controller.abort(reason),
+    exit: (code) => process.exit(code),
+    write: (text) => process.stderr.write(text),
+    now: () => Date.now(),
+    later: (fn, ms) => setTimeout(fn, ms).unref(),
+    reason: (text) => (InterruptedError ? new InterruptedError(text) : Object.assign(new Error(text), { name: 'Interrupted' })),
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => onSignal(sig));
   // Everything else loads the CLI (yargs, the commands) only now.
   const { runCli, renderStaticAnswers, runCaptured } = await import('./cli.js');
   // Hidden build steps (scripts/build.mjs, scripts/build/code-cache.mjs).

@@ -56,6 +56,26 @@ describe('kubectl sts (program)', () => {
     expect(f.out()).toContain('Server Version: v1.36.3');
   });
 
+  it('an interrupt while the command was finishing: its output, then the interrupt said, exit 130', async () => {
+    const ac = new AbortController();
+    // The server answers; the Ctrl-C lands while the command builds its answer from it.
+    const f = fakeIo(['version'], { kube: { client: { get: async () => (ac.abort(Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' })), { gitVersion: 'v1.36.3' }) } as never } });
+    f.io.signal = ac.signal;
+    expect(await runCli(f.io)).toBe(ExitCode.Interrupted);
+    expect(f.out()).toContain('Server Version: v1.36.3');
+    expect(f.err()).toBe('interrupted: stopped by Ctrl-C, as the command was finishing; its output above may be incomplete\n');
+  });
+
+  it('an interrupt after the command had finished leaves its answer and exit code as they are', async () => {
+    const ac = new AbortController();
+    const f = fakeIo(['version'], { kube: { client: { get: async () => ({ gitVersion: 'v1.36.3' }) } as never } });
+    f.io.signal = ac.signal;
+    const write = f.io.stdout.write.bind(f.io.stdout);
+    f.io.stdout.write = ((s: string, cb?: () => void) => (ac.abort(new Error('late')), write(s, cb))) as never;
+    expect(await runCli(f.io)).toBe(ExitCode.Ok);
+    expect(f.err()).toBe('');
+  });
+
   it('a cluster that cannot be reached prints the mapped error and exits 3', async () => {
     const f = fakeIo(['version'], {
       kube: {
