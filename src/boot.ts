@@ -23,19 +23,11 @@ import { isAscii } from 'node:buffer';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import vm from 'node:vm';
-import { wrapCommonJs } from './commonjs.js';
+import type vm from 'node:vm';
+import { compileCommonJs, installBoot, runCommonJs } from './commonjs.js';
 import { staticAnswer } from './static-answers.js';
 
 declare const __filename: string;
-
-/** What the program reaches through globalThis[BOOT]: the loader of the API layer, and what V8 did with each cache. */
-export interface Boot {
-  load(name: string): unknown;
-  /** name -> 'accepted' | 'rejected' | 'none' (no cache) for every bundle loaded so far. */
-  cacheStatus(): Record<string, string>;
-}
-export const BOOT = Symbol.for('kubectl-sts.boot');
 
 type Sea = typeof import('node:sea');
 
@@ -81,15 +73,13 @@ export function startBoot(argv: string[]): void {
     if (!code) throw new Error(`the binary has no ${name}: it was built incompletely (rebuild it)`);
     const cachedData = read(cacheName(name));
     // The minified bundles are ASCII (esbuild escapes the rest), and decoding ASCII as latin1 is a plain copy.
-    const script = new vm.Script(wrapCommonJs(code.toString(isAscii(code) ? 'latin1' : 'utf8')), { filename: name, ...(cachedData?.length ? { cachedData } : {}) });
+    const script = compileCommonJs(code.toString(isAscii(code) ? 'latin1' : 'utf8'), name, cachedData);
     scripts.set(name, script);
-    const module = { exports: {} as unknown };
-    (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(__filename), module, __filename, path.dirname(__filename));
-    return module.exports;
+    return runCommonJs(script, __filename);
   };
   const cacheStatus = () =>
     Object.fromEntries([...scripts].map(([name, s]) => [name, s.cachedDataRejected === undefined ? 'none' : s.cachedDataRejected ? 'rejected' : 'accepted']));
-  (globalThis as Record<symbol, Boot>)[BOOT] = { load, cacheStatus };
+  installBoot({ load, cacheStatus });
 
   if (argv[0] === '__train-code-cache') {
     // Build step: the program runs the commands listed in argv[1] (see main.ts); when the process

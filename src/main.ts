@@ -1,6 +1,6 @@
 /** Entry point of the kubectl-sts binary: wires the process to the CLI and sets the exit code. */
 import { isatty } from 'node:tty';
-import type { Boot } from './boot.js';
+import { installedBoot } from './commonjs.js';
 import { interruptHandler } from './interrupt.js';
 
 function exit(code: number): void {
@@ -46,8 +46,7 @@ async function main(): Promise<void> {
   if (argv[0] === '__code-cache-status') {
     const { loadKube } = await import('./kube/load.js');
     await loadKube();
-    const boot = (globalThis as Record<symbol, Boot | undefined>)[Symbol.for('kubectl-sts.boot')];
-    process.stdout.write(`${JSON.stringify(boot?.cacheStatus() ?? {})}\n`);
+    process.stdout.write(`${JSON.stringify(installedBoot()?.cacheStatus() ?? {})}\n`);
     return exit(0);
   }
   const code = await runCli({

@@ -155,7 +155,8 @@ export async function trainCodeCaches({ node, dir, execArgv }) {
     );
     const runs = path.join(home, 'runs.json');
     fs.writeFileSync(runs, JSON.stringify(TRAINING_RUNS.map((r) => r.argv)));
-    for (const f of ['kubectl-sts.cache', 'kube.cache']) fs.rmSync(path.join(dir, f), { force: true });
+    const caches = { main: path.join(dir, 'kubectl-sts.cache'), kube: path.join(dir, 'kube.cache') };
+    for (const f of Object.values(caches)) fs.rmSync(f, { force: true });
     // No NODE_OPTIONS (its V8 flags would end up in the cache's flag hash) and no user settings.
     const env = { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig, NO_COLOR: '1', LANG: 'C' };
     const stdout = await new Promise((resolve, reject) =>
@@ -168,10 +169,10 @@ export async function trainCodeCaches({ node, dir, execArgv }) {
     if (wrong.length) {
       throw new Error(`code-cache training: ${wrong.map((r) => `\`${r.argv.join(' ')}\` exited ${r.code}`).join(', ')} (expected its usual path); requests seen: ${seen.join(', ')}`);
     }
-    for (const f of ['kubectl-sts.cache', 'kube.cache']) {
-      if (!fs.existsSync(path.join(dir, f))) throw new Error(`code-cache training wrote no ${f}`);
+    for (const f of Object.values(caches)) {
+      if (!fs.existsSync(f)) throw new Error(`code-cache training wrote no ${path.basename(f)}`);
     }
-    return { main: path.join(dir, 'kubectl-sts.cache'), kube: path.join(dir, 'kube.cache'), requests: seen.length };
+    return { ...caches, requests: seen.length };
   } finally {
     server.close();
     fs.rmSync(home, { recursive: true, force: true });

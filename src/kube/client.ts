@@ -10,7 +10,7 @@ import type { Authenticate } from './auth.js';
 import type { KubeObject } from '../core/types.js';
 import type { DeletePreconditions } from '../core/plan.js';
 import { ExitCode, KubeApiError } from '../errors.js';
-import { httpError, nearbyNames, notJsonError, transportError, type RequestFacts, type StatusBody } from './errors.js';
+import { failureCode, httpError, nearbyNames, notJsonError, transportError, type RequestFacts, type StatusBody } from './errors.js';
 import { describePath } from './resources.js';
 import { OutageNotice, markRetryAfter, markTransport, realClock, retryability, withRetry, type Clock } from './retry.js';
 
@@ -422,20 +422,6 @@ export class KubeClient {
   }
 }
 
-/**
- * The lines of a watch stream (one JSON event per line). Not node:readline: this module runs in
- * a vm.Script in the built binary, where a dynamic import cannot load it on demand, and a
- * static one would load it (and its history and keypress support) on every start.
- */
-/**
- * The code of a failed request: the socket error's (ECONNRESET, ...), else the error's name
- * (TimeoutError, AbortError): a DOMException's numeric legacy code (23 for a timeout) says nothing.
- */
-function failureCode(e: unknown): string {
-  const cause = (e as { cause?: { code?: unknown } })?.cause ?? (e as { code?: unknown });
-  return typeof cause?.code === 'string' ? cause.code : ((e as { name?: string })?.name ?? '');
-}
-
 interface PageRequest<P> {
   meta: Promise<ListMeta>;
   page: Promise<P>;
@@ -473,6 +459,11 @@ export async function readListBody(body: AsyncIterable<Uint8Array>, onMeta: (met
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * The lines of a watch stream (one JSON event per line). Not node:readline: this module runs in
+ * a vm.Script in the built binary, where a dynamic import cannot load it on demand, and a
+ * static one would load it (and its history and keypress support) on every start.
+ */
 export async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let rest = '';

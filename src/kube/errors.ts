@@ -143,12 +143,22 @@ export function httpError(f: RequestFacts, status: number, body: StatusBody | un
   }
 }
 
+/**
+ * The code of a failed request: the socket error's (ECONNRESET, ...), else the error's name
+ * (TimeoutError, AbortError): a DOMException's numeric legacy code (23 for a timeout) says nothing.
+ */
+export function failureCode(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } })?.cause ?? (err as { code?: unknown });
+  return typeof cause?.code === 'string' ? cause.code : ((err as { name?: string })?.name ?? '');
+}
+
 /** A request that never got an HTTP answer: refused, unresolvable, timed out, TLS failure. */
 export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number, phase: 'request' | 'body' = 'request'): KubeApiError {
-  const cause = (err as { cause?: { code?: unknown; message?: string } })?.cause ?? (err as { code?: unknown; message?: string });
-  // A DOMException's code is a number (23 for a timeout): its name says what happened.
-  const code = typeof cause?.code === 'string' ? cause.code : ((err as { name?: string })?.name ?? '');
+  const cause = (err as { cause?: { message?: string } })?.cause ?? (err as { message?: string });
+  const code = failureCode(err);
   const msg = cause?.message ?? (err as Error)?.message ?? String(err);
+  // Proxy credentials (http://user:pass@host) stay out of messages.
+  const proxy = f.proxy && { shown: f.proxy.url.replace(/\/\/[^@/]*@/, '//'), from: f.proxy.from };
   const who = `the API server ${f.server} (context "${f.context}")`;
   const check = `Check the cluster is running and reachable: \`kubectl --context ${f.context} get --raw /version\`.`;
   let message: string;
@@ -161,9 +171,9 @@ export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number
   } else if (phase === 'body') {
     message = `${who} did not finish its answer to ${f.method} ${f.path}${timeoutMs ? ` within ${timeoutMs / 1000}s` : ''}`;
     hints.push('Raise --request-timeout (large lists take longer), or check the network path.', check);
-  } else if (code === 'ECONNREFUSED' && f.proxy) {
+  } else if (code === 'ECONNREFUSED' && proxy) {
     // Through a proxy, the only connection this process makes is to the proxy.
-    message = `the proxy ${f.proxy.url.replace(/\/\/[^@/]*@/, '//')} refused the connection (on the way to ${who})`;
+    message = `the proxy ${proxy.shown} refused the connection (on the way to ${who})`;
   } else if (code === 'ECONNREFUSED') {
     message = `${who} refused the connection`;
     hints.push('Nothing listens at that address: is the cluster up, is the port right?', check);
@@ -180,9 +190,8 @@ export function transportError(f: RequestFacts, err: unknown, timeoutMs?: number
     message = `cannot reach ${who}: ${msg}${code ? ` (${code})` : ''}`;
     hints.push(check);
   }
-  if (f.proxy) {
-    const shown = f.proxy.url.replace(/\/\/[^@/]*@/, '//');
-    hints.unshift(`The connection goes through the proxy ${shown} (${f.proxy.from}).${/PROXY/i.test(f.proxy.from) ? ' Add the server\'s host to NO_PROXY to connect directly, as kubectl would then.' : ''}`);
+  if (proxy) {
+    hints.unshift(`The connection goes through the proxy ${proxy.shown} (${proxy.from}).${/PROXY/i.test(proxy.from) ? ' Add the server\'s host to NO_PROXY to connect directly, as kubectl would then.' : ''}`);
   }
   return new KubeApiError(message, { exitCode: ExitCode.Unreachable, hints });
 }

@@ -8,8 +8,7 @@
  * src/kube/index.ts exports only light values, so commands may import it statically;
  * create/client/config/exec pull in client-node and are reached only through here.
  */
-import type { Boot } from '../boot.js';
-import { wrapCommonJs } from '../commonjs.js';
+import { compileCommonJs, installedBoot, runCommonJs } from '../commonjs.js';
 
 declare const __KSTS_BUNDLED__: boolean | undefined;
 declare const __filename: string;
@@ -24,12 +23,9 @@ export function loadKube(): Promise<KubeModule> {
 }
 
 async function loadBundled(): Promise<KubeModule> {
-  const boot = (globalThis as Record<symbol, Boot | undefined>)[Symbol.for('kubectl-sts.boot')];
+  const boot = installedBoot();
   if (boot) return boot.load('kube.cjs') as KubeModule;
-  const [vm, { createRequire }, fs, path] = await Promise.all([import('node:vm'), import('node:module'), import('node:fs'), import('node:path')]);
+  const [fs, path] = await Promise.all([import('node:fs'), import('node:path')]);
   const code = fs.readFileSync(path.join(path.dirname(__filename), 'kube.cjs'), 'utf8');
-  const script = new vm.Script(wrapCommonJs(code), { filename: 'kube.cjs' });
-  const mod = { exports: {} as KubeModule };
-  (script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, createRequire(__filename), mod, __filename, path.dirname(__filename));
-  return mod.exports;
+  return runCommonJs(compileCommonJs(code, 'kube.cjs'), __filename) as KubeModule;
 }
